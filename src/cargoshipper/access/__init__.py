@@ -1,0 +1,13 @@
+"""The access layer: the only code that talks to pydo.
+
+Client construction, one error type, retries that never duplicate a create, rate-limit
+tracking, pagination and waiting for long operations all live here, once.
+"""
+
+from ._access import DOAccess
+from ._errors import DOError
+from ._pagination import MAX_PER_PAGE, Page
+from ._ratelimit import RateLimit
+from ._waiting import Progress, Waited
+
+__all__ = ["MAX_PER_PAGE", "DOAccess", "DOError", "Page", "Progress", "RateLimit", "Waited"]

@@ -1,0 +1,190 @@
+"""The facade every tool uses to reach DigitalOcean: one object per server."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import anyio
+
+from ..config import Settings
+from ._errors import DOError, error_from_body, error_from_exception
+from ._pagination import MAX_PER_PAGE, Page, page_from_body, remaining_pages
+from ._ratelimit import RateLimitTracker
+from ._waiting import Progress, Waited, action_finished, describe_action, poll_until
+
+_PAGE_CONCURRENCY = 4
+
+
+def _capture(pipeline_response: Any, body: Any, _headers: Any) -> tuple[int, Any, Any]:
+    """pydo ``cls=`` hook: keep the status and headers next to the body."""
+    http_response = pipeline_response.http_response
+    return http_response.status_code, body, http_response.headers
+
+
+class DOAccess:
+    """Calls pydo operations by name (``"droplets.get"``) off the event loop.
+
+    Every call returns the response body or raises :class:`DOError`, whichever of pydo's two
+    error styles the operation uses.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rate_limit = RateLimitTracker()
+        self.progress: Progress | None = None
+        self._client = _LazyClient(settings, self.rate_limit)
+
+    def with_progress(self, progress: Progress) -> DOAccess:
+        """A view of this object whose waits report progress through ``progress``."""
+        view = copy.copy(self)
+        view.progress = progress
+        return view
+
+    @property
+    def client(self) -> Any:
+        """The pydo client, built on first use and shared by every view of this object."""
+        return self._client.get()
+
+    async def call(
+        self,
+        operation: str,
+        /,
+        *,
+        subject: str | None = None,
+        lookup_hint: str | None = None,
+        **params: Any,
+    ) -> Any:
+        """Run one pydo operation, e.g. ``await do.call("droplets.get", droplet_id=1)``.
+
+        ``subject`` ("droplet 1") and ``lookup_hint`` ("droplet_list shows the ids") make a
+        404 message say what is missing and where to look.
+        """
+        try:
+            return await anyio.to_thread.run_sync(partial(self._call_sync, operation, params))
+        except DOError as error:
+            error.subject = error.subject or subject
+            error.lookup_hint = error.lookup_hint or lookup_hint
+            raise
+
+    def _call_sync(self, operation: str, params: dict[str, Any]) -> Any:
+        from azure.core.exceptions import AzureError
+
+        group, _, method = operation.partition(".")
+        function = getattr(getattr(self.client, group), method)
+        http_method = _http_method(function)
+        try:
+            status, body, headers = function(cls=_capture, **params)
+        except AzureError as exc:
+            raise error_from_exception(exc, self.rate_limit.last, http_method) from None
+        if status >= 400:
+            raise error_from_body(status, body, headers, self.rate_limit.last)
+        return body
+
+    async def list_page(
+        self, operation: str, key: str, *, page: int = 1, per_page: int = 20, **filters: Any
+    ) -> Page:
+        """One page of a list operation; ``key`` names the list in the body ("droplets")."""
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        body = await self.call(operation, page=page, per_page=per_page, **filters)
+        return page_from_body(body or {}, key, page, per_page)
+
+    async def list_all(
+        self, operation: str, key: str, *, cap: int | None = None, **filters: Any
+    ) -> Page:
+        """Every item (up to ``cap``), fetching 200 a page; pages after the first concurrently."""
+        cap = cap or self.settings.all_pages_cap
+        first = await self.list_page(operation, key, page=1, per_page=MAX_PER_PAGE, **filters)
+        pages: dict[int, list[dict[str, Any]]] = {1: first.items}
+
+        async def fetch(number: int, limiter: anyio.CapacityLimiter) -> None:
+            async with limiter:
+                result = await self.list_page(
+                    operation, key, page=number, per_page=MAX_PER_PAGE, **filters
+                )
+                pages[number] = result.items
+
+        limiter = anyio.CapacityLimiter(_PAGE_CONCURRENCY)
+        async with anyio.create_task_group() as group:
+            for number in remaining_pages(first, cap):
+                group.start_soon(fetch, number, limiter)
+        items = [item for number in sorted(pages) for item in pages[number]][:cap]
+        total = first.total if first.total is not None else len(items)
+        more = total > len(items)
+        return Page(items, total, 1, len(items), more, None)
+
+    async def wait_for_action(
+        self, action_id: int, *, timeout: float | None = None, progress: Progress | None = None
+    ) -> Waited:
+        """Poll ``/v2/actions/{id}`` until it is completed or errored, or the timeout passes."""
+
+        async def fetch() -> dict[str, Any]:
+            body = await self.call(
+                "actions.get", action_id=action_id, subject=f"action {action_id}"
+            )
+            return body["action"]
+
+        return await self.wait_until(
+            fetch, action_finished, describe_action, timeout=timeout, progress=progress
+        )
+
+    async def wait_until(
+        self,
+        fetch: Callable[[], Awaitable[dict[str, Any]]],
+        is_done: Callable[[dict[str, Any]], bool],
+        describe: Callable[[dict[str, Any]], str],
+        *,
+        timeout: float | None = None,
+        progress: Progress | None = None,
+    ) -> Waited:
+        """Poll any resource until ``is_done`` (e.g. a droplet's status is ``active``)."""
+        return await poll_until(
+            fetch,
+            is_done,
+            describe,
+            timeout=self.settings.wait_timeout if timeout is None else timeout,
+            interval=self.settings.poll_interval,
+            progress=progress or self.progress,
+        )
+
+
+def _http_method(function: Any) -> str:
+    """The HTTP verb of a pydo operation, from the request builder it names in its source."""
+    name = getattr(function, "__name__", "")
+    if name.startswith(("list", "get")):
+        return "GET"
+    if name.startswith(("delete", "destroy")):
+        return "DELETE"
+    if name.startswith("update"):
+        return "PUT"
+    return "POST"
+
+
+class _LazyClient:
+    """Builds the pydo client once, on first use (importing pydo costs ~100 ms)."""
+
+    def __init__(self, settings: Settings, tracker: RateLimitTracker) -> None:
+        self._settings = settings
+        self._tracker = tracker
+        self._lock = threading.Lock()
+        self._client: Any = None
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                from ._client import build_client
+
+                s = self._settings
+                self._client = build_client(
+                    token=s.token,
+                    endpoint=s.api_url,
+                    tracker=self._tracker,
+                    connect_timeout=s.connect_timeout,
+                    read_timeout=s.read_timeout,
+                    retry_total=s.retry_total,
+                    max_retry_wait=s.max_retry_wait,
+                )
+            return self._client

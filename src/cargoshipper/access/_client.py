@@ -1,0 +1,62 @@
+"""Building the pydo client: endpoint, auth, timeouts, retries, header tracking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core.credentials import AzureKeyCredential
+from azure.core.pipeline.policies import AzureKeyCredentialPolicy, SansIOHTTPPolicy
+
+from ._ratelimit import RateLimitTracker
+from ._retry import SafeRetryPolicy
+
+USER_AGENT = "cargoshipper-mcp"
+
+
+class _TrackHeaders(SansIOHTTPPolicy):
+    """Feeds every response (each retry included) to the rate-limit tracker."""
+
+    def __init__(self, tracker: RateLimitTracker) -> None:
+        super().__init__()
+        self._tracker = tracker
+
+    def on_response(self, request: Any, response: Any) -> None:
+        self._tracker.observe(response.http_response.headers)
+
+
+def build_client(
+    *,
+    token: str,
+    endpoint: str,
+    tracker: RateLimitTracker,
+    connect_timeout: float,
+    read_timeout: float,
+    retry_total: int,
+    max_retry_wait: float,
+) -> Any:
+    """A pydo ``Client`` for this token and endpoint.
+
+    The auth policy sends the same ``Authorization: Bearer`` header as pydo's default, but also
+    over plain http, which pydo's default refuses (the sandbox and Prism are http on loopback).
+    """
+    import pydo  # imported here so listing tools never pays for pydo's 100 ms import
+
+    retry = SafeRetryPolicy(
+        max_wait=max_retry_wait,
+        retry_total=retry_total,
+        retry_backoff_factor=0.5,
+        retry_backoff_max=8,
+    )
+    return pydo.Client(
+        token=token,
+        endpoint=endpoint.rstrip("/"),
+        authentication_policy=AzureKeyCredentialPolicy(
+            AzureKeyCredential(token), "Authorization", prefix="Bearer"
+        ),
+        retry_policy=retry,
+        per_retry_policies=[_TrackHeaders(tracker)],
+        connection_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        timeout=int(max(read_timeout * 2, 60)),
+        user_agent=USER_AGENT,
+    )

@@ -1,0 +1,56 @@
+"""DigitalOcean's rate-limit headers, as last seen on any response."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """One reading of ``ratelimit-limit`` / ``-remaining`` / ``-reset`` (a Unix time)."""
+
+    limit: int | None
+    remaining: int | None
+    reset: float | None
+
+    def seconds_to_reset(self) -> float | None:
+        return None if self.reset is None else max(0.0, self.reset - time.time())
+
+    def is_low(self) -> bool:
+        if self.remaining is None:
+            return False
+        return self.remaining <= max(25, (self.limit or 0) // 20)
+
+    def describe(self) -> str:
+        left = "unknown" if self.remaining is None else str(self.remaining)
+        wait = self.seconds_to_reset()
+        when = "" if wait is None else f", the budget frees up in {wait:.0f} s"
+        return f"{left} of {self.limit or '?'} requests left this hour{when}"
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class RateLimitTracker:
+    """Remembers the last rate-limit reading and request id; safe across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.last: RateLimit | None = None
+
+    def observe(self, headers: object) -> None:
+        get = getattr(headers, "get", None)
+        if get is None:
+            return
+        remaining = _int(get("ratelimit-remaining"))
+        if remaining is None:
+            return
+        reading = RateLimit(_int(get("ratelimit-limit")), remaining, _int(get("ratelimit-reset")))
+        with self._lock:
+            self.last = reading

@@ -1,0 +1,233 @@
+"""The `cargoshipper` command: flags and environment in, a running server (or one call) out."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import anyio
+
+from . import __version__
+from .config import (
+    DEFAULT_API_URL,
+    MISSING_TOKEN_HELP,
+    SANDBOX_TOKEN,
+    ConfigError,
+    Settings,
+    api_url_from_env,
+    token_from_env,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"cargoshipper: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# -- arguments -------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cargoshipper",
+        description="CargoShipper MCP: let an AI agent run your DigitalOcean account.",
+    )
+    parser.add_argument("--version", action="version", version=f"cargoshipper {__version__}")
+    parser.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve MCP (stdio by default)",
+        description=("Serve MCP over stdio (for MCP hosts) or Streamable HTTP."),
+    )
+    _add_connection_flags(serve)
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.set_defaults(handler=_serve)
+
+    call = commands.add_parser(
+        "call",
+        help="call one tool and print its result as JSON",
+        description="Call one tool through an MCP client session.",
+    )
+    _add_connection_flags(call)
+    call.add_argument("tool", help="tool name, e.g. droplet_list")
+    call.add_argument(
+        "arguments",
+        nargs="*",
+        metavar="key=value",
+        help='arguments; values are JSON where they parse (123, true, ["a"])',
+    )
+    call.add_argument(
+        "--json",
+        dest="json_arguments",
+        metavar="OBJECT",
+        help="arguments as one JSON object (merged under key=value ones)",
+    )
+    call.set_defaults(handler=_call)
+
+    tools = commands.add_parser(
+        "tools",
+        help="list the tools and the size of tools/list",
+        description="List the tools, one line each, and the tools/list size.",
+    )
+    tools.add_argument("--json", action="store_true", help="print the tools/list answer as JSON")
+    tools.set_defaults(handler=_tools)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the local DigitalOcean simulator alone",
+        description="Serve the sandbox DigitalOcean API on loopback.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8089)
+    sandbox.set_defaults(handler=_sandbox)
+    return parser
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the built-in local DigitalOcean simulator (no token, no bill)",
+    )
+    parser.add_argument(
+        "--api-url", help=f"API base URL (env DIGITALOCEAN_API_URL; default {DEFAULT_API_URL})"
+    )
+
+
+def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """Settings for a real API (token required) or the sandbox URL in ``overrides``."""
+    if overrides.get("sandbox"):
+        return Settings(token=SANDBOX_TOKEN, **overrides)
+    found = token_from_env()
+    if found is None:
+        raise ConfigError(MISSING_TOKEN_HELP)
+    api_url = args.api_url or api_url_from_env() or DEFAULT_API_URL
+    return Settings(token=found[1], api_url=api_url, **overrides)
+
+
+@contextlib.contextmanager
+def connection(args: argparse.Namespace) -> Iterator[Settings]:
+    """Settings for this command, starting the sandbox first when asked for."""
+    if not args.sandbox:
+        yield settings_from(args)
+        return
+    from .sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig()) as sandbox:
+        yield settings_from(args, sandbox=True, api_url=sandbox.url)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import build_server
+
+    with connection(args) as settings:
+        server = build_server(settings)
+        if args.transport == "stdio":
+            server.run("stdio")
+            return 0
+        where = "the sandbox" if settings.sandbox else settings.api_url
+        print(
+            f"CargoShipper MCP on http://{args.host}:{args.port}/mcp (Streamable HTTP), "
+            f"managing {where}.\nConnect an MCP client to that URL; Ctrl-C stops.",
+            file=sys.stderr,
+            flush=True,
+        )
+        server.run("streamable-http", host=args.host, port=args.port)
+    return 0
+
+
+def _call(args: argparse.Namespace) -> int:
+    from mcp import Client
+
+    from .server import build_server
+
+    raw = dict(_pairs(args.arguments))
+    if args.json_arguments:
+        try:
+            extra = json.loads(args.json_arguments)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"--json is not valid JSON: {error}") from None
+        if not isinstance(extra, dict):
+            raise ConfigError("--json must be a JSON object")
+        raw = {**extra, **raw}
+
+    async def run(settings: Settings) -> int:
+        async with Client(build_server(settings)) as client:
+            listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+            if args.tool not in listed:
+                raise ConfigError(f"no tool {args.tool!r}; `cargoshipper tools` lists them")
+            arguments = _coerce(raw, listed[args.tool].input_schema)
+            result = await client.call_tool(args.tool, arguments)
+        if result.is_error:
+            text = " ".join(getattr(block, "text", "") for block in result.content)
+            print(json.dumps({"error": text}, indent=2))
+            return 1
+        print(json.dumps(result.structured_content, indent=2))
+        return 0
+
+    with connection(args) as settings:
+        return anyio.run(run, settings)
+
+
+def _pairs(items: Sequence[str]) -> Iterator[tuple[str, str]]:
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"argument {item!r} is not key=value")
+        yield key, value
+
+
+def _coerce(raw: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Shell strings to JSON values, except where the tool's schema wants a string."""
+    properties = schema.get("properties", {})
+    coerced: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(value, str) or _wants_string(properties.get(key, {})):
+            coerced[key] = value
+            continue
+        try:
+            coerced[key] = json.loads(value)
+        except json.JSONDecodeError:
+            coerced[key] = value
+    return coerced
+
+
+def _wants_string(prop: dict[str, Any]) -> bool:
+    types = {prop.get("type")} | {option.get("type") for option in prop.get("anyOf", [])}
+    return "string" in types and not types & {"integer", "number", "boolean", "array", "object"}
+
+
+def _tools(args: argparse.Namespace) -> int:
+    from .tool_list import describe_tool_list
+
+    print(describe_tool_list(as_json=args.json))
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import SandboxConfig, serve
+
+    serve(host=args.host, port=args.port, config=SandboxConfig())
+    return 0

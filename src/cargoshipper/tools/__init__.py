@@ -1,0 +1,12 @@
+"""Every toolset, in the order the tool list shows them: the one enrolment list."""
+
+from ..registry import Toolset
+from . import account, actions, catalog, droplets, images
+
+TOOLSETS: tuple[Toolset, ...] = (
+    account.TOOLSET,
+    catalog.TOOLSET,
+    droplets.TOOLSET,
+    images.TOOLSET,
+    actions.TOOLSET,
+)
