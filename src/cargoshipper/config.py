@@ -29,6 +29,7 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retry_total: int = 3
+    retry_backoff: float = 0.5
     max_retry_wait: float = 20.0
     wait_timeout: float = 600.0
     poll_interval: float = 1.0

@@ -185,6 +185,7 @@ class _LazyClient:
                     connect_timeout=s.connect_timeout,
                     read_timeout=s.read_timeout,
                     retry_total=s.retry_total,
+                    retry_backoff=s.retry_backoff,
                     max_retry_wait=s.max_retry_wait,
                 )
             return self._client

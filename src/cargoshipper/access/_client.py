@@ -32,6 +32,7 @@ def build_client(
     connect_timeout: float,
     read_timeout: float,
     retry_total: int,
+    retry_backoff: float,
     max_retry_wait: float,
 ) -> Any:
     """A pydo ``Client`` for this token and endpoint.
@@ -44,7 +45,7 @@ def build_client(
     retry = SafeRetryPolicy(
         max_wait=max_retry_wait,
         retry_total=retry_total,
-        retry_backoff_factor=0.5,
+        retry_backoff_factor=retry_backoff,
         retry_backoff_max=8,
     )
     return pydo.Client(

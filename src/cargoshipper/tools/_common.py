@@ -29,12 +29,11 @@ WaitTimeout = Annotated[
     float, Field(gt=0, le=3600, description="Seconds to wait before returning 'in progress'.")
 ]
 DropletId = Annotated[int, Field(ge=1, description="Droplet id, e.g. 3164444.")]
-TagName = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z0-9_:\-]{1,255}$",
-        description="Tag name: letters, digits, '_', ':' or '-', e.g. 'web'.",
-    ),
+TAG_PATTERN = r"^[A-Za-z0-9_:\-]{1,255}$"
+TagName = Annotated[str, Field(pattern=TAG_PATTERN)]
+OptionalTagName = Annotated[
+    str | None,
+    Field(pattern=TAG_PATTERN, description="Tag name: letters, digits, '_', ':' or '-', e.g. web."),
 ]
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from ..access import DOAccess
 from ..registry import Access, Toolset
 from ._common import ActionResult, Wait, WaitTimeout, action_view, unfinished_message
@@ -11,7 +15,10 @@ TOOLSET = Toolset("actions", "Status of long operations (actions).")
 
 @TOOLSET.tool(Access.READ)
 async def action_get(
-    do: DOAccess, action_id: int, wait: Wait = False, timeout: WaitTimeout = 300
+    do: DOAccess,
+    action_id: Annotated[int, Field(ge=1, description="Action id, e.g. 36804636.")],
+    wait: Wait = False,
+    timeout: WaitTimeout = 300,
 ) -> ActionResult:
     """Show one action (a create, resize, snapshot, power change...) by id: type, status
     (in-progress, completed, errored), resource. With wait=true, wait for it to finish."""

@@ -12,7 +12,9 @@ from ._common import Detail, ListResult, Result, list_result, pick
 
 TOOLSET = Toolset("catalog", "Regions, sizes and prices, SSH keys: what a create chooses from.")
 
-RegionSlug = Annotated[str, Field(pattern=r"^[a-z]{3}\d$", description="Region slug, e.g. nyc3.")]
+RegionSlug = Annotated[
+    str | None, Field(pattern=r"^[a-z]{3}\d$", description="Only sizes offered here, e.g. nyc3.")
+]
 
 
 def _whole(items: list[dict[str, Any]]) -> ListResult:
@@ -23,7 +25,10 @@ def _whole(items: list[dict[str, Any]]) -> ListResult:
 
 
 @TOOLSET.tool(Access.READ)
-async def region_list(do: DOAccess, include_unavailable: bool = False) -> Result:
+async def region_list(
+    do: DOAccess,
+    include_unavailable: Annotated[bool, Field(description="Also list full regions.")] = False,
+) -> Result:
     """List regions (slug, name, features) where resources can be created. Sizes per region:
     use size_list with region."""
     page = await do.list_all("regions.list", "regions")
@@ -46,7 +51,7 @@ def _size_view(size: dict[str, Any]) -> dict[str, Any]:
 @TOOLSET.tool(Access.READ)
 async def size_list(
     do: DOAccess,
-    region: RegionSlug | None = None,
+    region: RegionSlug = None,
     min_vcpus: Annotated[int | None, Field(ge=1, description="At least this many vCPUs.")] = None,
     min_memory_gb: Annotated[float | None, Field(gt=0, description="At least this RAM.")] = None,
     max_price_monthly: Annotated[

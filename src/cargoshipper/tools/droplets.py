@@ -16,6 +16,7 @@ from ._common import (
     Detail,
     DropletId,
     ItemResult,
+    OptionalTagName,
     PageNumber,
     PerPage,
     Result,
@@ -93,7 +94,7 @@ async def _get(do: DOAccess, droplet_id: int) -> dict[str, Any]:
 @TOOLSET.tool(Access.READ)
 async def droplet_list(
     do: DOAccess,
-    tag_name: TagName | None = None,
+    tag_name: OptionalTagName = None,
     name: Annotated[str | None, Field(description="Exact droplet name.")] = None,
     page: PageNumber = 1,
     per_page: PerPage = 50,

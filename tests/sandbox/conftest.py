@@ -1,0 +1,30 @@
+"""Fixtures for the sandbox tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cargoshipper.sandbox import Sandbox, SandboxConfig
+
+from ._client import Api
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+
+FAST = SandboxConfig(boot_seconds=0.2, action_seconds=0.2)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """A fast sandbox (0.2 s boots and actions) shared by a module."""
+    with Sandbox(FAST) as sb:
+        yield sb
+
+
+@pytest.fixture
+def api(sandbox: Sandbox) -> Api:
+    """A client on the module's sandbox, reset to the seed state."""
+    sandbox.world.reset()
+    return Api(sandbox.url)

@@ -1,0 +1,117 @@
+"""pydo 0.44.0, the official client, through its whole azure-core stack against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pydo
+import pytest
+from azure.core.credentials import AzureKeyCredential
+from azure.core.exceptions import HttpResponseError, ServiceResponseError
+from azure.core.pipeline.policies import AzureKeyCredentialPolicy
+
+from cargoshipper.sandbox import Fault, Sandbox
+
+from ._client import TOKEN, wait_until
+from .conftest import FAST
+
+SNAPSHOT = 171_000_011
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(FAST) as sb:
+        yield sb
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> pydo.Client:
+    sandbox.world.reset()
+    policy = AzureKeyCredentialPolicy(AzureKeyCredential(TOKEN), "Authorization", prefix="Bearer")
+    return pydo.Client(
+        token=TOKEN, endpoint=sandbox.url, authentication_policy=policy, retry_total=0
+    )
+
+
+def test_account_balance_and_catalog(client: pydo.Client) -> None:
+    assert client.account.get()["account"]["email"] == "sammy@example.com"
+    assert float(client.balance.get()["month_to_date_usage"]) >= 0
+    regions = client.regions.list()
+    assert regions["meta"]["total"] == 10 and "nyc3" in {r["slug"] for r in regions["regions"]}
+    sizes = client.sizes.list(per_page=200)["sizes"]
+    assert next(s for s in sizes if s["slug"] == "s-1vcpu-1gb")["price_hourly"] == 0.00893
+    keys = client.ssh_keys.list()["ssh_keys"]
+    assert len(keys) == 2 and all(k["fingerprint"] for k in keys)
+    tags = client.tags.list()["tags"]
+    assert {"web", "db", "env:prod"} == {t["name"] for t in tags}
+
+
+def test_droplet_lifecycle(client: pydo.Client, sandbox: Sandbox) -> None:
+    created = client.droplets.create(
+        body={
+            "name": "pydo-1",
+            "region": "nyc3",
+            "size": "s-1vcpu-1gb",
+            "image": "ubuntu-24-04-x64",
+            "tags": ["pydo"],
+        }
+    )
+    droplet_id = created["droplet"]["id"]
+    assert created["droplet"]["status"] == "new"
+    create_action = created["links"]["actions"][0]["id"]
+    wait_until(lambda: client.actions.get(create_action)["action"]["status"] == "completed")
+    droplet = client.droplets.get(droplet_id)["droplet"]
+    assert droplet["status"] == "active" and droplet["networks"]["v4"]
+    assert [d["name"] for d in client.droplets.list(tag_name="pydo")["droplets"]] == ["pydo-1"]
+
+    action = client.droplet_actions.post(droplet_id, {"type": "power_off"})["action"]
+    assert action["status"] == "in-progress"
+    wait_until(lambda: client.actions.get(action["id"])["action"]["status"] == "completed")
+    assert client.droplets.get(droplet_id)["droplet"]["status"] == "off"
+
+    assert client.droplets.destroy(droplet_id) is None
+    assert client.droplets.get(droplet_id)["id"] == "not_found"  # pydo returns documented 404s
+    assert sandbox.world.count("DELETE", f"/v2/droplets/{droplet_id}") == 1
+
+
+def test_pagination_through_pydo(client: pydo.Client) -> None:
+    page = client.droplets.list(per_page=2, page=1)
+    assert page["meta"]["total"] == 3 and len(page["droplets"]) == 2
+    assert "page=2" in page["links"]["pages"]["next"]
+    assert len(client.droplets.list(per_page=2, page=2)["droplets"]) == 1
+
+
+def test_images(client: pydo.Client) -> None:
+    distributions = client.images.list(type="distribution")["images"]
+    assert "ubuntu-24-04-x64" in {i["slug"] for i in distributions}
+    assert client.images.get("ubuntu-24-04-x64")["image"]["distribution"] == "Ubuntu"
+    private = client.images.list(private=True)["images"]
+    assert SNAPSHOT in {i["id"] for i in private}
+    updated = client.images.update(SNAPSHOT, {"name": "golden-web"})
+    assert updated["image"]["name"] == "golden-web"
+    assert client.images.delete(SNAPSHOT) is None
+    assert client.images.get(SNAPSHOT)["id"] == "not_found"
+
+
+def test_errors_reach_pydo(client: pydo.Client, sandbox: Sandbox) -> None:
+    with pytest.raises(HttpResponseError) as raised:
+        client.droplets.create(
+            body={"name": "x", "region": "nyc3", "size": "nope", "image": "ubuntu-24-04-x64"}
+        )
+    assert raised.value.status_code == 422
+    assert "invalid size" in raised.value.response.json()["message"]
+
+    sandbox.world.faults.add(Fault(method="GET", path="/v2/droplets", status=500))
+    with pytest.raises(HttpResponseError) as raised:
+        client.droplets.list()
+    assert raised.value.status_code == 500
+
+    sandbox.world.faults.add(Fault(path="/v2/account", drop=True))
+    with pytest.raises(ServiceResponseError):
+        client.account.get()
+
+
+def test_rate_limit_headers_reach_pydo(client: pydo.Client) -> None:
+    headers = client.account.get(cls=lambda _pipeline, _body, response_headers: response_headers)
+    assert headers["ratelimit-limit"] == 5000
+    assert 0 < headers["ratelimit-remaining"] < 5000

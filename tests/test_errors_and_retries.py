@@ -1,0 +1,101 @@
+"""How failures reach the agent: both pydo error styles, statuses, retries, no duplicate creates."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+
+from cargoshipper.sandbox import Fault
+from cargoshipper.server import build_server
+from conftest import settings_for
+from helpers import call_error, call_ok
+
+pytestmark = pytest.mark.anyio
+
+CREATE = dict(name="once-1", region="nyc3", size="s-1vcpu-1gb", image="ubuntu-24-04-x64")
+
+
+async def test_returned_error_style_404(client):
+    """droplets.get *returns* the 404 body in pydo; it must still be an error."""
+    assert "does not exist" in await call_error(client, "droplet_get", droplet_id=424242)
+
+
+async def test_raised_error_style_401(client, sandbox):
+    """droplets.list *raises* on 401 in pydo."""
+    sandbox.world.faults.add(Fault(method="GET", path=r"/v2/droplets", status=401))
+    error = await call_error(client, "droplet_list")
+    assert "401" in error and "DIGITALOCEAN_TOKEN" in error
+
+
+async def test_422_relays_the_api_message(client):
+    error = await call_error(client, "droplet_create", **{**CREATE, "region": "xyz9"})
+    assert "422" in error and "region" in error
+
+
+async def test_get_is_retried_after_500_and_429(client, sandbox):
+    sandbox.world.faults.add(Fault(method="GET", path=r"/v2/account", status=500))
+    sandbox.world.faults.add(Fault(method="GET", path=r"/v2/account", status=429, reset_in=1))
+    await call_ok(client, "account_get")
+    assert sandbox.world.count("GET", "/v2/account") == 3
+
+
+async def test_persistent_500_gives_up_with_a_clear_error(client, sandbox):
+    sandbox.world.faults.add(Fault(method="GET", path=r"/v2/account", status=500, times=100))
+    error = await call_error(client, "account_get")
+    assert "server error" in error and "500" in error
+    assert sandbox.world.count("GET", "/v2/account") == 4  # 1 + retry_total (3)
+
+
+async def test_429_with_a_far_reset_is_not_waited_for(client, sandbox):
+    sandbox.world.faults.add(
+        Fault(method="GET", path=r"/v2/account", status=429, reset_in=1800, times=100)
+    )
+    error = await call_error(client, "account_get")
+    assert "rate limit" in error and "frees up in" in error
+    assert sandbox.world.count("GET", "/v2/account") == 1
+
+
+async def test_create_is_not_repeated_after_a_500(client, sandbox):
+    sandbox.world.faults.add(Fault(method="POST", path=r"/v2/droplets", status=500))
+    error = await call_error(client, "droplet_create", **CREATE)
+    assert "500" in error and "check first whether it happened" in error
+    assert sandbox.world.count("POST", "/v2/droplets") == 1
+
+
+async def test_create_is_repeated_after_a_429(client, sandbox):
+    sandbox.world.faults.add(Fault(method="POST", path=r"/v2/droplets", status=429, reset_in=1))
+    await call_ok(client, "droplet_create", wait=False, **CREATE)
+    assert sandbox.world.count("POST", "/v2/droplets") == 2
+    assert len((await call_ok(client, "droplet_list", name="once-1"))["items"]) == 1
+
+
+async def test_create_is_not_repeated_after_a_read_timeout(sandbox):
+    sandbox.world.faults.add(Fault(method="POST", path=r"/v2/droplets", delay=2.0))
+    server = build_server(settings_for(sandbox.url, read_timeout=0.5))
+    async with Client(server) as client:
+        error = await call_error(client, "droplet_create", **CREATE)
+        assert "may have been carried out" in error
+        assert sandbox.world.count("POST", "/v2/droplets") == 1
+        # The agent retries as told: the duplicate-name guard catches it.
+        retry = await call_error(client, "droplet_create", **CREATE)
+        assert "already exists" in retry
+    assert sandbox.world.count("POST", "/v2/droplets") == 1
+
+
+async def test_dropped_connection_on_a_get_is_retried(client, sandbox):
+    sandbox.world.faults.add(Fault(method="GET", path=r"/v2/account", drop=True))
+    await call_ok(client, "account_get")
+    assert sandbox.world.count("GET", "/v2/account") == 2
+
+
+async def test_unreachable_api_is_explained():
+    server = build_server(settings_for("http://127.0.0.1:9", retry_total=0, connect_timeout=0.5))
+    async with Client(server) as client:
+        error = await call_error(client, "account_get")
+    assert "Could not reach the DigitalOcean API" in error
+
+
+async def test_bad_argument_types_are_refused_by_the_schema(client, sandbox):
+    error = await call_error(client, "droplet_get", droplet_id="abc")
+    assert "droplet_id" in error
+    assert sandbox.world.requests == []
