@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -38,6 +39,7 @@ def settings_for(url: str, **overrides) -> Settings:
         max_retry_wait=3.0,
         retry_backoff=0.05,
         wait_timeout=30.0,
+        confirm="never",  # tool tests act directly; tests/trust covers confirmation
     )
     values.update(overrides)
     return Settings(**values)
@@ -51,4 +53,16 @@ def era(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def client(sandbox: Sandbox, era: str) -> AsyncIterator[Client]:
     async with Client(build_server(settings_for(sandbox.url)), mode=era) as connected:
+        yield connected
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    sandbox: Sandbox, era: str = "auto", elicitation=None, **settings
+) -> AsyncIterator[Client]:
+    """An MCP client on a server with these settings; ``elicitation`` answers dialogs (None:
+    the client declares no elicitation capability, like the MCP Inspector CLI)."""
+    settings.setdefault("confirm", "auto")  # the product's default, unlike the tool tests
+    server = build_server(settings_for(sandbox.url, **settings))
+    async with Client(server, mode=era, elicitation_callback=elicitation) as connected:
         yield connected

@@ -82,3 +82,10 @@ def test_readme_lists_every_tool():
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     missing = [spec.name for spec in all_tools() if f"| `{spec.name}` |" not in readme]
     assert not missing, f"README's tool table lacks {missing}"
+
+
+def test_destructive_and_costly_tools_declare_a_plan():
+    """The guard can only confirm, protect and price what a tool's plan describes."""
+    for spec in all_tools():
+        if spec.access is Access.DESTRUCTIVE or spec.costs_money:
+            assert spec.plan is not None, f"{spec.name} needs a plan"

@@ -14,6 +14,7 @@ import anyio
 
 from . import __version__
 from .config import (
+    CONFIRM_POLICIES,
     DEFAULT_API_URL,
     MISSING_TOKEN_HELP,
     SANDBOX_TOKEN,
@@ -21,6 +22,7 @@ from .config import (
     Settings,
     api_url_from_env,
     token_from_env,
+    trust_options,
 )
 
 
@@ -91,6 +93,20 @@ def _parser() -> argparse.ArgumentParser:
     tools.add_argument("--json", action="store_true", help="print the tools/list answer as JSON")
     tools.set_defaults(handler=_tools)
 
+    audit = commands.add_parser(
+        "audit",
+        help="print the audit log readably",
+        description="Print the audit log: every change, its confirmation and its outcome.",
+    )
+    audit.add_argument("--since", help="only entries newer than this: 30m, 2h, 7d or an ISO time")
+    audit.add_argument(
+        "--audit-log",
+        metavar="PATH",
+        help="the log to read (default: the serve default, or CARGOSHIPPER_AUDIT_LOG)",
+    )
+    audit.add_argument("--json", action="store_true", help="print the raw JSON lines")
+    audit.set_defaults(handler=_audit)
+
     sandbox = commands.add_parser(
         "sandbox",
         help="run the local DigitalOcean simulator alone",
@@ -103,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    _add_trust_flags(parser)
     parser.add_argument(
         "--sandbox",
         action="store_true",
@@ -113,15 +130,74 @@ def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
+    trust = parser.add_argument_group(
+        "safety", "Each flag also reads CARGOSHIPPER_<NAME> (e.g. CARGOSHIPPER_READ_ONLY=true)."
+    )
+    trust.add_argument(
+        "--read-only", action="store_true", default=None, help="list and allow only read tools"
+    )
+    trust.add_argument(
+        "--toolsets", metavar="A,B", help=f"only these toolsets ({', '.join(_toolset_names())})"
+    )
+    trust.add_argument(
+        "--confirm",
+        choices=CONFIRM_POLICIES,
+        help="destructive calls: auto = ask through the client's dialog, else a one-time code "
+        "(default); code = always the code; never = no confirmation (automation only: an "
+        "agent can then delete anything not protected)",
+    )
+    trust.add_argument(
+        "--protected-tag", metavar="TAG", help="tag that blocks destruction (default: protected)"
+    )
+    trust.add_argument(
+        "--bulk-limit",
+        type=int,
+        metavar="N",
+        help="most resources one by-tag call may touch (default 10)",
+    )
+    trust.add_argument(
+        "--max-monthly-cost",
+        type=float,
+        metavar="USD",
+        help="refuse creates/resizes adding more than this per month",
+    )
+    trust.add_argument(
+        "--audit-log",
+        metavar="PATH|off",
+        help="audit log file (default ~/.local/state/cargoshipper/audit.jsonl)",
+    )
+
+
+def _toolset_names() -> list[str]:
+    from .server import toolset_names
+
+    return toolset_names()
+
+
 def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     """Settings for a real API (token required) or the sandbox URL in ``overrides``."""
+    names = (
+        "read_only",
+        "toolsets",
+        "confirm",
+        "protected_tag",
+        "bulk_limit",
+        "max_monthly_cost",
+        "audit_log",
+    )
+    options = trust_options({name: getattr(args, name, None) for name in names})
+    known = _toolset_names()
+    unknown = sorted(set(options.get("toolsets") or ()) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown toolset {', '.join(unknown)}; choose from {', '.join(known)}")
     if overrides.get("sandbox"):
-        return Settings(token=SANDBOX_TOKEN, **overrides)
+        return Settings(token=SANDBOX_TOKEN, **options, **overrides)
     found = token_from_env()
     if found is None:
         raise ConfigError(MISSING_TOKEN_HELP)
     api_url = args.api_url or api_url_from_env() or DEFAULT_API_URL
-    return Settings(token=found[1], api_url=api_url, **overrides)
+    return Settings(token=found[1], api_url=api_url, **options, **overrides)
 
 
 @contextlib.contextmanager
@@ -174,7 +250,8 @@ def _call(args: argparse.Namespace) -> int:
         raw = {**extra, **raw}
 
     async def run(settings: Settings) -> int:
-        async with Client(build_server(settings)) as client:
+        ask = _ask_on_terminal if sys.stdin.isatty() and sys.stderr.isatty() else None
+        async with Client(build_server(settings), elicitation_callback=ask) as client:
             listed = {tool.name: tool for tool in (await client.list_tools()).tools}
             if args.tool not in listed:
                 raise ConfigError(f"no tool {args.tool!r}; `cargoshipper tools` lists them")
@@ -189,6 +266,17 @@ def _call(args: argparse.Namespace) -> int:
 
     with connection(args) as settings:
         return anyio.run(run, settings)
+
+
+async def _ask_on_terminal(_context: Any, params: Any) -> Any:
+    """Show a confirmation question on the terminal (the CLI's elicitation dialog)."""
+    from mcp.types import ElicitResult
+
+    print(f"\n{params.message} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = (await anyio.to_thread.run_sync(sys.stdin.readline)).strip().lower()
+    if answer in ("y", "yes"):
+        return ElicitResult(action="accept", content={"confirm": True})
+    return ElicitResult(action="decline")
 
 
 def _pairs(items: Sequence[str]) -> Iterator[tuple[str, str]]:
@@ -223,6 +311,23 @@ def _tools(args: argparse.Namespace) -> int:
     from .tool_list import describe_tool_list
 
     print(describe_tool_list(as_json=args.json))
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .trust import format_record, parse_since, read_records
+
+    path = trust_options({"audit_log": args.audit_log}).get("audit_log")
+    if path is None:
+        raise ConfigError(
+            "the audit log is off (CARGOSHIPPER_AUDIT_LOG=off); name one with --audit-log"
+        )
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    for record in read_records(path, since):
+        print(json.dumps(record) if args.json else format_record(record))
     return 0
 
 

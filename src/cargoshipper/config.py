@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 DEFAULT_API_URL = "https://api.digitalocean.com"
 
@@ -34,6 +36,36 @@ class Settings:
     wait_timeout: float = 600.0
     poll_interval: float = 1.0
     all_pages_cap: int = 1000
+    # -- trust (see the README's "Safety" section) --
+    read_only: bool = False
+    toolsets: tuple[str, ...] | None = None  # None: every toolset
+    confirm: ConfirmPolicy = "auto"
+    protected_tag: str = "protected"
+    bulk_limit: int = 10
+    max_monthly_cost: float | None = None
+    audit_log: Path | None = None  # None: no audit log
+    confirmation_ttl: float = 300.0
+
+
+ConfirmPolicy = Literal["auto", "code", "never"]
+CONFIRM_POLICIES: tuple[ConfirmPolicy, ...] = ("auto", "code", "never")
+
+
+def default_audit_log(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/cargoshipper/audit.jsonl`` (default ``~/.local/state/...``)."""
+    env = os.environ if env is None else env
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "cargoshipper" / "audit.jsonl"
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """Strict booleans: a typo is an error, not a silent False."""
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean (use true or false)")
 
 
 def token_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
@@ -56,3 +88,58 @@ MISSING_TOKEN_HELP = (
     "DIGITALOCEAN_API_TOKEN) to a token from https://cloud.digitalocean.com/account/api/tokens, "
     "or add --sandbox to try CargoShipper against its built-in local DigitalOcean simulator."
 )
+
+
+def trust_options(flags: Mapping[str, object], env: Mapping[str, str] | None = None) -> dict:
+    """The trust settings: each from its flag when given, else its CARGOSHIPPER_* variable.
+
+    ``flags`` holds read_only, toolsets, confirm, protected_tag, bulk_limit,
+    max_monthly_cost and audit_log as the command line gave them (None: not given).
+    """
+    env = os.environ if env is None else env
+
+    def pick(name: str) -> object:
+        flag = flags.get(name)
+        if flag is not None:
+            return flag
+        return env.get(f"CARGOSHIPPER_{name.upper()}") or None
+
+    options: dict = {}
+    if (read_only := pick("read_only")) is not None:
+        options["read_only"] = (
+            read_only
+            if isinstance(read_only, bool)
+            else parse_bool("CARGOSHIPPER_READ_ONLY", str(read_only))
+        )
+    if toolsets := pick("toolsets"):
+        options["toolsets"] = tuple(
+            name.strip() for name in str(toolsets).split(",") if name.strip()
+        )
+    if confirm := pick("confirm"):
+        if confirm not in CONFIRM_POLICIES:
+            raise ConfigError(
+                f"confirm must be one of {', '.join(CONFIRM_POLICIES)}, not {confirm!r}"
+            )
+        options["confirm"] = confirm
+    if protected_tag := pick("protected_tag"):
+        options["protected_tag"] = str(protected_tag)
+    if (bulk_limit := pick("bulk_limit")) is not None:
+        options["bulk_limit"] = _number("bulk limit", bulk_limit, int, minimum=1)
+    if (max_cost := pick("max_monthly_cost")) is not None:
+        options["max_monthly_cost"] = _number("max monthly cost", max_cost, float, minimum=0)
+    audit = pick("audit_log")
+    if audit is None:
+        options["audit_log"] = default_audit_log(env)
+    elif str(audit).lower() != "off":
+        options["audit_log"] = Path(str(audit)).expanduser()
+    return options
+
+
+def _number(what: str, value: object, kind: type, minimum: float) -> int | float:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a number, not {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{what} must be at least {minimum}")
+    return number

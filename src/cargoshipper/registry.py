@@ -24,17 +24,25 @@ class Access(StrEnum):
 
 
 ToolFunction = Callable[..., Awaitable[Any]]
+#: ``await plan(do, **arguments) -> trust.Plan``: what a call will do, before it does it.
+Planner = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """One tool: ``fn(do, **arguments)`` plus its classification."""
+    """One tool: ``fn(do, **arguments)`` plus its classification.
+
+    Destructive and money-spending tools also have a ``plan``: the guard uses it to show what
+    will happen, ask for confirmation, refuse protected resources and oversized bulk
+    operations, and check the cost limit, all before ``fn`` runs.
+    """
 
     fn: ToolFunction
     toolset: str
     access: Access
     idempotent: bool
     costs_money: bool = False
+    plan: Planner | None = None
 
     @property
     def name(self) -> str:
@@ -63,12 +71,17 @@ class Toolset:
     tools: list[ToolSpec] = field(default_factory=list)
 
     def tool(
-        self, access: Access, *, idempotent: bool = False, costs_money: bool = False
+        self,
+        access: Access,
+        *,
+        idempotent: bool = False,
+        costs_money: bool = False,
+        plan: Planner | None = None,
     ) -> Callable[[ToolFunction], ToolFunction]:
         """Register the decorated ``async def <resource>_<verb>(do, ...)`` in this toolset."""
 
         def register(fn: ToolFunction) -> ToolFunction:
-            self.tools.append(ToolSpec(fn, self.name, access, idempotent, costs_money))
+            self.tools.append(ToolSpec(fn, self.name, access, idempotent, costs_money, plan))
             return fn
 
         return register

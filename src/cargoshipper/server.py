@@ -1,32 +1,26 @@
-"""Assembles the MCP server: every enabled tool, bound to the access layer, in one place."""
+"""Assembles the MCP server: the enabled tools, each bound once through the trust guard."""
 
 from __future__ import annotations
 
-import functools
-import inspect
-import json
-import logging
-import typing
 from collections.abc import Iterable
 from typing import Any
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
 
 from . import __version__
-from .access import DOAccess, DOError
+from .access import DOAccess
 from .config import Settings
-from .registry import ToolSpec
+from .registry import Access, ToolSpec
 from .tools import TOOLSETS
-
-log = logging.getLogger("cargoshipper")
+from .trust import Guard
 
 INSTRUCTIONS = (
     "CargoShipper manages one DigitalOcean account. Tools are named <resource>_<verb>. "
     "Lists are compact and paginated: read has_more/next_page. Long operations wait and report "
-    "progress; if one returns done=false, follow its message instead of repeating the call."
+    "progress; if one returns done=false, follow its message instead of repeating the call. "
+    "Destructive calls ask the user to confirm; never invent a confirmation_code."
 )
 
 
@@ -34,13 +28,34 @@ def all_tools() -> list[ToolSpec]:
     return [spec for toolset in TOOLSETS for spec in toolset.tools]
 
 
+def toolset_names() -> list[str]:
+    return [toolset.name for toolset in TOOLSETS]
+
+
+def enabled_tools(settings: Settings) -> list[ToolSpec]:
+    """The tools this server lists: the chosen toolsets, and only reads when read-only."""
+    return [
+        spec
+        for spec in all_tools()
+        if (settings.toolsets is None or spec.toolset in settings.toolsets)
+        and (not settings.read_only or spec.access is Access.READ)
+    ]
+
+
 def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) -> MCPServer:
-    """The MCPServer with ``tools`` (default: all) bound to one DigitalOcean access object."""
-    access = DOAccess(settings)
-    server = MCPServer("cargoshipper", version=__version__, instructions=INSTRUCTIONS)
-    for spec in all_tools() if tools is None else tools:
+    """The MCPServer with ``tools`` (default: the enabled ones) bound through the guard."""
+    enabled = enabled_tools(settings) if tools is None else list(tools)
+    hidden = {spec.name: spec for spec in all_tools() if spec not in enabled}
+    server = MCPServer(
+        "cargoshipper",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        middleware=[_RefuseHidden(hidden, settings)],
+    )
+    guard = Guard(settings, DOAccess(settings))
+    for spec in enabled:
         server.add_tool(
-            _bind(spec, access),
+            guard.bind(spec),
             name=spec.name,
             description=spec.description,
             annotations=spec.annotations,
@@ -49,43 +64,29 @@ def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) ->
     return server
 
 
-def _bind(spec: ToolSpec, access: DOAccess) -> Any:
-    """Wrap ``spec.fn(do, **arguments)`` as an MCP tool function.
+class _RefuseHidden:
+    """Answers a call to a tool this server hides with why, and how to enable it."""
 
-    The wrapper hides ``do`` from the schema, adds the request context (for progress),
-    turns DigitalOcean errors into tool errors the agent can act on, and returns the
-    structured result with a one-line text summary.
-    """
-    hints = typing.get_type_hints(spec.fn, include_extras=True)  # resolve string annotations
-    signature = inspect.signature(spec.fn)
-    parameters = [
-        p.replace(annotation=hints[p.name]) for p in list(signature.parameters.values())[1:]
-    ]
-    returns = hints["return"]
-    context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+    def __init__(self, hidden: dict[str, ToolSpec], settings: Settings) -> None:
+        self._hidden = hidden
+        self._settings = settings
 
-    @functools.wraps(spec.fn)
-    async def tool(ctx: Context, **arguments: Any) -> Any:
-        do = access.with_progress(ctx.report_progress)
-        try:
-            result = await spec.fn(do, **arguments)
-        except DOError as error:
-            log.info("%s failed: %s", spec.name, error.for_agent())
-            raise ToolError(error.for_agent()) from None
-        return _to_call_result(result)
-
-    tool.__signature__ = signature.replace(
-        parameters=[*parameters, context], return_annotation=returns
-    )
-    annotations = {p.name: p.annotation for p in parameters}
-    tool.__annotations__ = {**annotations, "ctx": Context, "return": returns}
-    return tool
-
-
-def _to_call_result(result: Any) -> CallToolResult:
-    structured = result.model_dump(mode="json")
-    text = json.dumps(structured, separators=(",", ":"), ensure_ascii=False)
-    return CallToolResult(
-        content=[TextContent(type="text", text=f"{result.headline}\n{text}")],
-        structured_content=structured,
-    )
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        name = (ctx.params or {}).get("name") if ctx.method == "tools/call" else None
+        spec = self._hidden.get(name) if isinstance(name, str) else None
+        if spec is None:
+            return await call_next(ctx)
+        if self._settings.read_only and spec.access is not Access.READ:
+            why = (
+                f"{name} changes things ({spec.access.value}), and this server runs read-only. "
+                "To enable changes, restart it without --read-only (and without "
+                "CARGOSHIPPER_READ_ONLY=true)."
+            )
+        else:
+            why = (
+                f"{name} is in the {spec.toolset!r} toolset, which this server does not enable. "
+                f"Add it to --toolsets (or CARGOSHIPPER_TOOLSETS) to use it."
+            )
+        return CallToolResult(content=[TextContent(type="text", text=why)], is_error=True)

@@ -307,6 +307,7 @@ def _settings(url: str) -> Settings:
         read_timeout=10,
         retry_total=0,
         wait_timeout=2,
+        confirm="never",  # the contract is about requests; tests/trust covers confirmation
     )
 
 

@@ -224,4 +224,4 @@ async def test_delete_by_id_and_by_tag(client):
     assert {d["id"] for d in by_tag["resources"]} == {d["id"] for d in tagged}
     assert (await call_ok(client, "droplet_list", tag_name="web"))["items"] == []
     nothing = await call_error(client, "droplet_delete", tag_name="web")
-    assert "nothing was deleted" in nothing
+    assert "nothing was done" in nothing

@@ -7,7 +7,16 @@ tracking, pagination and waiting for long operations all live here, once.
 from ._access import DOAccess
 from ._errors import DOError
 from ._pagination import MAX_PER_PAGE, Page
-from ._ratelimit import RateLimit
+from ._ratelimit import RateLimit, request_ids
 from ._waiting import Progress, Waited
 
-__all__ = ["MAX_PER_PAGE", "DOAccess", "DOError", "Page", "Progress", "RateLimit", "Waited"]
+__all__ = [
+    "MAX_PER_PAGE",
+    "DOAccess",
+    "DOError",
+    "Page",
+    "Progress",
+    "RateLimit",
+    "Waited",
+    "request_ids",
+]

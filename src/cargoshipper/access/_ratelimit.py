@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+#: The request ids DigitalOcean returned during the current tool call (see ``request_ids``).
+_REQUEST_IDS: ContextVar[list[str] | None] = ContextVar("cargoshipper_request_ids", default=None)
+
+
+@contextlib.contextmanager
+def request_ids() -> Iterator[list[str]]:
+    """Collect the ``x-request-id`` of every response inside this block (threads included)."""
+    collected: list[str] = []
+    token = _REQUEST_IDS.set(collected)
+    try:
+        yield collected
+    finally:
+        _REQUEST_IDS.reset(token)
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,9 @@ class RateLimitTracker:
         get = getattr(headers, "get", None)
         if get is None:
             return
+        collected = _REQUEST_IDS.get()
+        if collected is not None and (request_id := get("x-request-id")):
+            collected.append(request_id)
         remaining = _int(get("ratelimit-remaining"))
         if remaining is None:
             return

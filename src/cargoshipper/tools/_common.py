@@ -78,6 +78,9 @@ class ActionResult(Result):
     actions: list[dict[str, Any]] = Field(description="The actions: id, type, status.")
     resources: list[dict[str, Any]] = Field(description="The affected resources, compact.")
     message: str = Field(description="What happened, and what to do next if unfinished.")
+    cost: dict[str, Any] | None = Field(
+        default=None, description="Added monthly/hourly cost in USD, when the call spends money."
+    )
 
 
 def list_result(page: Page, view: Callable[[dict[str, Any]], dict[str, Any]], noun: str) -> Result:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..access import DOAccess
 from ..registry import Access, Toolset
 from ._common import ItemResult, Result, pick
+from .droplets import BACKUP_SHARE
 
 TOOLSET = Toolset("account", "The account: who it is, its limits, its balance.")
 
@@ -35,12 +38,32 @@ async def account_get(do: DOAccess) -> ItemResult:
 
 @TOOLSET.tool(Access.READ)
 async def balance_get(do: DOAccess) -> Result:
-    """Show the balance in USD: month-to-date usage and balance, the account balance, and
-    when DigitalOcean computed them."""
+    """Show money in USD: month-to-date usage and balance, the account balance, and the run
+    rate: what the droplets it can see cost per month (backups included)."""
     balance = await do.call("balance.get")
     item = pick(
         balance,
         ("month_to_date_usage", "month_to_date_balance", "account_balance", "generated_at"),
     )
+    item["run_rate"] = await run_rate(do)
     usage = item.get("month_to_date_usage", "?")
-    return ItemResult(item=item).titled(f"Month-to-date usage ${usage}.")
+    monthly = item["run_rate"]["monthly_usd"]
+    return ItemResult(item=item).titled(
+        f"Month-to-date usage ${usage}; resources now cost ${monthly:.2f}/month."
+    )
+
+
+async def run_rate(do: DOAccess) -> dict[str, Any]:
+    """The monthly and hourly cost of the resources the tools can see, by kind."""
+    droplets = (await do.list_all("droplets.list", "droplets")).items
+    monthly = hourly = 0.0
+    for droplet in droplets:
+        size = droplet.get("size") or {}
+        factor = 1 + BACKUP_SHARE if "backups" in (droplet.get("features") or []) else 1
+        monthly += size.get("price_monthly", 0) * factor
+        hourly += size.get("price_hourly", 0) * factor
+    return {
+        "monthly_usd": round(monthly, 2),
+        "hourly_usd": round(hourly, 5),
+        "by_kind": {"droplets": {"count": len(droplets), "monthly_usd": round(monthly, 2)}},
+    }

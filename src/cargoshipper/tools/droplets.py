@@ -10,6 +10,7 @@ from pydantic import Field
 
 from ..access import DOAccess, Waited
 from ..registry import Access, Toolset
+from ..trust import Cost, Plan, Target
 from ._common import (
     ActionResult,
     AllPages,
@@ -86,6 +87,42 @@ async def _get(do: DOAccess, droplet_id: int) -> dict[str, Any]:
         "droplets.get", droplet_id=droplet_id, subject=f"droplet {droplet_id}", lookup_hint=LOOKUP
     )
     return body["droplet"]
+
+
+def _target(droplet: dict[str, Any]) -> Target:
+    return Target(
+        "droplet", droplet["id"], droplet.get("name", ""), tuple(droplet.get("tags") or ())
+    )
+
+
+async def _select(do: DOAccess, droplet_id: int | None, tag_name: str | None) -> list[Target]:
+    """The droplets a call names: one by id, or every one with a tag (none is an error)."""
+    _, value = require_one(droplet_id=droplet_id, tag_name=tag_name)
+    if droplet_id is not None:
+        return [_target(await _get(do, value))]
+    tagged = (await do.list_all("droplets.list", "droplets", tag_name=value)).items
+    if not tagged:
+        raise ToolError(f"No droplet has the tag {value!r}; nothing was done.")
+    return [_target(droplet) for droplet in tagged]
+
+
+async def size_prices(do: DOAccess) -> dict[str, dict[str, Any]]:
+    """Size slug -> the size object (with price_monthly / price_hourly), from /v2/sizes."""
+    sizes = (await do.list_all("sizes.list", "sizes")).items
+    return {size["slug"]: size for size in sizes}
+
+
+BACKUP_SHARE = 0.2  # weekly backups cost 20 % of the droplet's price
+
+
+def _price(size: dict[str, Any], count: int, backups: bool) -> Cost:
+    factor = count * (1 + BACKUP_SHARE if backups else 1)
+    extra = " + weekly backups (20 %)" if backups else ""
+    return Cost(
+        monthly=size["price_monthly"] * factor,
+        hourly=size["price_hourly"] * factor,
+        detail=f"{count} x {size['slug']} at ${size['price_monthly']:.2f}/month{extra}",
+    )
 
 
 # -- read ------------------------------------------------------------------------------------
@@ -179,7 +216,46 @@ def _describe(droplet: dict[str, Any]) -> str:
     return f"droplet {droplet.get('name')}: {droplet.get('status')}"
 
 
-@TOOLSET.tool(Access.WRITE, costs_money=True)
+CREATE_FIELDS = (
+    "name",
+    "names",
+    "region",
+    "size",
+    "image",
+    "ssh_keys",
+    "backups",
+    "ipv6",
+    "monitoring",
+    "tags",
+    "user_data",
+    "vpc_uuid",
+    "volumes",
+)
+
+
+def _create_request(arguments: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """(names, request body) for droplet_create's arguments; bad input raises ToolError."""
+    fields = {key: arguments.get(key) for key in CREATE_FIELDS}
+    for flag in ("backups", "ipv6", "monitoring"):
+        fields[flag] = fields[flag] or None  # send only the ones turned on
+    body = _create_body(**fields)
+    return ([body["name"]] if "name" in body else list(body["names"])), body
+
+
+async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
+    targets, body = _create_request(arguments)
+    known = (await size_prices(do)).get(body["size"])
+    cost = _price(known, len(targets), bool(body.get("backups"))) if known else None
+    return Plan(
+        "create",
+        "create",
+        tuple(Target("droplet", "new", target) for target in targets),
+        destructive=False,
+        cost=cost,
+    )
+
+
+@TOOLSET.tool(Access.WRITE, costs_money=True, plan=plan_create)
 async def droplet_create(
     do: DOAccess,
     region: Annotated[
@@ -218,22 +294,7 @@ async def droplet_create(
 ) -> ActionResult:
     """Create one droplet (name) or several (names). By default waits until they are active and
     returns their IPs. Refuses a name that already exists unless allow_duplicate_name."""
-    body = _create_body(
-        name=name,
-        names=names,
-        region=region,
-        size=size,
-        image=image,
-        ssh_keys=ssh_keys,
-        backups=backups or None,
-        ipv6=ipv6 or None,
-        monitoring=monitoring or None,
-        tags=tags,
-        user_data=user_data,
-        vpc_uuid=vpc_uuid,
-        volumes=volumes,
-    )
-    targets = [name] if name else list(names or [])
+    targets, body = _create_request(locals())  # every argument of this call
     if not allow_duplicate_name:
         await _refuse_existing_names(do, targets)
     created = await do.call("droplets.create", body=body, subject=f"droplet {', '.join(targets)}")
@@ -333,7 +394,75 @@ def _action_body(kind: str, given: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@TOOLSET.tool(Access.DESTRUCTIVE)
+#: What a human is told for the action types that need confirmation.
+DESTRUCTIVE_ACTIONS = {
+    "power_off": ("power off", "A hard power off: unsaved data can be lost; service stops."),
+    "shutdown": ("shut down", "Service stops until powered on again."),
+    "power_cycle": ("power-cycle", "A hard reset: unsaved data can be lost."),
+    "rebuild": ("rebuild", "The disk is erased and replaced by the image."),
+    "restore": ("restore", "The disk is replaced by the backup or snapshot."),
+    "resize": ("resize (with disk)", "The disk grows for good: no resizing down later."),
+}
+PROTECTED_ACTIONS = {"rebuild", "restore", "resize"}  # the ones that can lose data for good
+
+
+def _action_request(
+    type: str, droplet_id: int | None, tag_name: str | None, given: dict[str, Any]
+) -> dict[str, Any]:
+    """The request body for droplet_action's arguments; bad input raises ToolError."""
+    target, _ = require_one(droplet_id=droplet_id, tag_name=tag_name)
+    if target == "tag_name" and type not in BY_TAG_TYPES:
+        raise ToolError(f"{type} cannot be done by tag; give droplet_id.")
+    return _action_body(type, given)
+
+
+async def plan_action(
+    do: DOAccess,
+    type: str,
+    droplet_id: int | None = None,
+    tag_name: str | None = None,
+    size: str | None = None,
+    disk: bool | None = None,
+    name: str | None = None,
+    image: str | None = None,
+    **_: Any,
+) -> Plan:
+    _action_request(
+        type, droplet_id, tag_name, {"size": size, "disk": disk, "name": name, "image": image}
+    )
+    targets = await _select(do, droplet_id, tag_name)
+    destructive = type in DESTRUCTIVE_ACTIONS and (type != "resize" or bool(disk))
+    verb, warning = DESTRUCTIVE_ACTIONS.get(type, (type.replace("_", " "), ""))
+    cost = await _resize_cost(do, targets, size) if type == "resize" and size else None
+    return Plan(
+        verb if destructive else type.replace("_", " "),
+        "change",
+        tuple(targets),
+        destructive=destructive,
+        protect=type in PROTECTED_ACTIONS,
+        bulk=tag_name is not None,
+        cost=cost,
+        extra=warning if destructive else "",
+    )
+
+
+async def _resize_cost(do: DOAccess, targets: list[Target], size: str) -> Cost | None:
+    prices = await size_prices(do)
+    new = prices.get(size)
+    if new is None or len(targets) != 1:
+        return None
+    old = prices.get((await _get(do, int(targets[0].id))).get("size_slug", ""))
+    if old is None:
+        return None
+    return Cost(
+        monthly=new["price_monthly"] - old["price_monthly"],
+        hourly=new["price_hourly"] - old["price_hourly"],
+        detail=f"{old['slug']} ${old['price_monthly']:.2f}/month -> "
+        f"{size} ${new['price_monthly']:.2f}/month",
+    )
+
+
+@TOOLSET.tool(Access.DESTRUCTIVE, plan=plan_action)
 async def droplet_action(
     do: DOAccess,
     type: Annotated[ActionType, Field(description="What to do.")],
@@ -363,21 +492,19 @@ async def droplet_action(
     """Act on a droplet: power_on, power_off (hard), shutdown (graceful), reboot, power_cycle,
     resize (droplet must be off), snapshot, rebuild (erases disk), restore (from backup or
     snapshot), rename, enable/disable_backups, enable_ipv6. Waits for completion by default."""
-    target, value = require_one(droplet_id=droplet_id, tag_name=tag_name)
-    body = _action_body(type, {"size": size, "disk": disk, "name": name, "image": image})
-    if target == "droplet_id":
+    given = {"size": size, "disk": disk, "name": name, "image": image}
+    body = _action_request(type, droplet_id, tag_name, given)
+    if droplet_id is not None:
         started = await do.call(
             "droplet_actions.post",
-            droplet_id=value,
+            droplet_id=droplet_id,
             body=body,
-            subject=f"droplet {value}",
+            subject=f"droplet {droplet_id}",
             lookup_hint=LOOKUP,
         )
         actions = [started["action"]]
     else:
-        if type not in BY_TAG_TYPES:
-            raise ToolError(f"{type} cannot be done by tag; give droplet_id.")
-        started = await do.call("droplet_actions.post_by_tag", tag_name=value, body=body)
+        started = await do.call("droplet_actions.post_by_tag", tag_name=tag_name, body=body)
         actions = started.get("actions") or []
     if not wait or not actions:
         return _action_result(actions, [], f"{type} started on {len(actions)} droplet(s).", False)
@@ -412,31 +539,40 @@ def _action_result(
 # -- delete ----------------------------------------------------------------------------------
 
 
-@TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True)
+async def plan_delete(
+    do: DOAccess, droplet_id: int | None = None, tag_name: str | None = None, **_: Any
+) -> Plan:
+    return Plan(
+        "delete",
+        "delete",
+        tuple(await _select(do, droplet_id, tag_name)),
+        bulk=tag_name is not None,
+        extra="Disks and IP addresses are gone for good; snapshots and backups stay.",
+    )
+
+
+@TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True, plan=plan_delete)
 async def droplet_delete(
     do: DOAccess,
     droplet_id: Annotated[int | None, Field(ge=1, description="The droplet to delete.")] = None,
     tag_name: Annotated[
         str | None, Field(description="Delete every droplet with this tag instead.")
     ] = None,
+    plan: Plan | None = None,
 ) -> ActionResult:
     """Delete one droplet by id, or every droplet with a tag. Its disk and IPs are gone for good;
     snapshots and backups stay."""
-    target, value = require_one(droplet_id=droplet_id, tag_name=tag_name)
-    if target == "droplet_id":
-        victims = [await _get(do, value)]
+    plan = plan or await plan_delete(do, droplet_id, tag_name)
+    # Exactly the droplets that were confirmed, one by one (not DELETE ?tag_name=, which
+    # would also take a droplet tagged after the confirmation).
+    for target in plan.targets:
         await do.call(
-            "droplets.destroy", droplet_id=value, subject=f"droplet {value}", lookup_hint=LOOKUP
+            "droplets.destroy",
+            droplet_id=target.id,
+            subject=f"droplet {target.id}",
+            lookup_hint=LOOKUP,
         )
-    else:
-        victims = (await do.list_all("droplets.list", "droplets", tag_name=value)).items
-        if not victims:
-            raise ToolError(f"No droplet has the tag {value!r}; nothing was deleted.")
-        await do.call("droplets.destroy_by_tag", tag_name=value)
-    views = [{"id": d.get("id"), "name": d.get("name")} for d in victims]
-    message = (
-        f"Deleted {len(views)} droplet(s): "
-        + ", ".join(f"{v['name']} ({v['id']})" for v in views)
-        + "."
-    )
+    views = [{"id": t.id, "name": t.name} for t in plan.targets]
+    listing = ", ".join(f"{v['name']} ({v['id']})" for v in views)
+    message = f"Deleted {len(views)} droplet(s): {listing}."
     return ActionResult(done=True, actions=[], resources=views, message=message).titled(message)

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ..access import DOAccess
 from ..registry import Access, Toolset
+from ..trust import Plan, Target
 from ._common import (
     AllPages,
     Detail,
@@ -127,7 +128,17 @@ async def image_update(
     return ItemResult(item=image_view(updated)).titled(f"Image {image_id} updated.")
 
 
-@TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True)
+async def plan_image_delete(do: DOAccess, image_id: int, **_: Any) -> Plan:
+    image = (
+        await do.call(
+            "images.get", image_id=image_id, subject=f"image {image_id}", lookup_hint=LOOKUP
+        )
+    )["image"]
+    target = Target("image", image_id, image.get("name", ""), tuple(image.get("tags") or ()))
+    return Plan("delete", "delete", (target,), extra="Droplets can no longer be made from it.")
+
+
+@TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True, plan=plan_image_delete)
 async def image_delete(do: DOAccess, image_id: ImageId) -> ItemResult:
     """Delete a private image (snapshot, backup or custom image) for good."""
     await do.call(
