@@ -138,7 +138,10 @@ def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
         "--read-only", action="store_true", default=None, help="list and allow only read tools"
     )
     trust.add_argument(
-        "--toolsets", metavar="A,B", help=f"only these toolsets ({', '.join(_toolset_names())})"
+        "--toolsets",
+        metavar="A,B",
+        help=f"toolsets to enable, or all ({', '.join(_toolset_names())}; default: the "
+        "default ones, see `cargoshipper tools`)",
     )
     trust.add_argument(
         "--confirm",
@@ -187,7 +190,7 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
         "audit_log",
     )
     options = trust_options({name: getattr(args, name, None) for name in names})
-    known = _toolset_names()
+    known = [*_toolset_names(), "all"]
     unknown = sorted(set(options.get("toolsets") or ()) - set(known))
     if unknown:
         raise ConfigError(f"unknown toolset {', '.join(unknown)}; choose from {', '.join(known)}")

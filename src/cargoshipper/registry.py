@@ -68,6 +68,7 @@ class Toolset:
 
     name: str
     description: str
+    default: bool = True  # enabled when --toolsets is not given
     tools: list[ToolSpec] = field(default_factory=list)
 
     def tool(

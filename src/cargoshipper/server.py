@@ -8,6 +8,7 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
+from mcp.types import Tool as MCPTool
 
 from . import __version__
 from .access import DOAccess
@@ -32,21 +33,63 @@ def toolset_names() -> list[str]:
     return [toolset.name for toolset in TOOLSETS]
 
 
+def chosen_toolsets(settings: Settings) -> set[str]:
+    """``--toolsets`` names, ``all``, or (not given) the default toolsets."""
+    if settings.toolsets is None:
+        return {toolset.name for toolset in TOOLSETS if toolset.default}
+    if "all" in settings.toolsets:
+        return set(toolset_names())
+    return set(settings.toolsets)
+
+
 def enabled_tools(settings: Settings) -> list[ToolSpec]:
     """The tools this server lists: the chosen toolsets, and only reads when read-only."""
+    chosen = chosen_toolsets(settings)
     return [
         spec
         for spec in all_tools()
-        if (settings.toolsets is None or spec.toolset in settings.toolsets)
-        and (not settings.read_only or spec.access is Access.READ)
+        if spec.toolset in chosen and (not settings.read_only or spec.access is Access.READ)
     ]
+
+
+class CargoShipperServer(MCPServer):
+    """MCPServer whose ``tools/list`` leaves out what costs context and tells the model
+    nothing: pydantic's generated ``title`` on every schema and property."""
+
+    async def list_tools(self) -> list[MCPTool]:
+        return [
+            tool.model_copy(
+                update={
+                    "input_schema": without_titles(tool.input_schema),
+                    "output_schema": without_titles(tool.output_schema),
+                }
+            )
+            for tool in await super().list_tools()
+        ]
+
+
+def without_titles(schema: Any) -> Any:
+    """``schema`` without ``title`` keywords (a property *named* title is kept)."""
+    if isinstance(schema, list):
+        return [without_titles(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    slim = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            slim[key] = {name: without_titles(sub) for name, sub in value.items()}
+        else:
+            slim[key] = without_titles(value)
+    return slim
 
 
 def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) -> MCPServer:
     """The MCPServer with ``tools`` (default: the enabled ones) bound through the guard."""
     enabled = enabled_tools(settings) if tools is None else list(tools)
     hidden = {spec.name: spec for spec in all_tools() if spec not in enabled}
-    server = MCPServer(
+    server = CargoShipperServer(
         "cargoshipper",
         version=__version__,
         instructions=INSTRUCTIONS,

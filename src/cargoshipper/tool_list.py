@@ -10,13 +10,18 @@ import anyio
 
 from .config import Settings
 from .server import all_tools, build_server
+from .tools import TOOLSETS
+
+#: The budgets a test enforces (tests/test_context_budget.py).
+BUDGET_ALL = 40_000
+BUDGET_DEFAULT = 30_000
 
 
-async def fetch_tool_list() -> dict[str, Any]:
+async def fetch_tool_list(toolsets: tuple[str, ...] | None = ("all",)) -> dict[str, Any]:
     """The ``tools/list`` result exactly as a client receives it (JSON-ready)."""
     from mcp import Client
 
-    async with Client(build_server(Settings(token="unused"))) as client:
+    async with Client(build_server(Settings(token="unused", toolsets=toolsets))) as client:
         listed = await client.list_tools()
     return listed.model_dump(mode="json", by_alias=True, exclude_none=True)
 
@@ -27,19 +32,31 @@ def size_of(value: Any) -> int:
 
 
 def describe_tool_list(as_json: bool = False) -> str:
-    listed = anyio.run(fetch_tool_list)
+    everything = anyio.run(fetch_tool_list, ("all",))
     if as_json:
-        return json.dumps(listed, indent=2)
+        return json.dumps(everything, indent=2)
+    default = anyio.run(fetch_tool_list, None)
     specs = {spec.name: spec for spec in all_tools()}
     per_toolset: dict[str, int] = defaultdict(int)
     lines = []
-    for tool in listed["tools"]:
+    for tool in everything["tools"]:
         spec = specs[tool["name"]]
         size = size_of(tool)
         per_toolset[spec.toolset] += size
         summary = spec.description.split("\n\n")[0].replace("\n", " ").split(". ")[0]
         lines.append(f"{tool['name']:<16} {spec.access.value:<11} {size:>6}  {summary}")
     lines.append("")
-    lines.extend(f"toolset {name:<10} {size:>6} characters" for name, size in per_toolset.items())
-    lines.append(f"tools/list: {len(listed['tools'])} tools, {size_of(listed)} characters")
+    for toolset in TOOLSETS:
+        mark = "default" if toolset.default else "opt-in"
+        lines.append(
+            f"toolset {toolset.name:<10} {mark:<8} {per_toolset[toolset.name]:>6} characters"
+        )
+    lines.append(
+        f"tools/list, default toolsets: {len(default['tools'])} tools, {size_of(default)} "
+        f"characters (budget {BUDGET_DEFAULT:,})"
+    )
+    lines.append(
+        f"tools/list: {len(everything['tools'])} tools, {size_of(everything)} characters "
+        f"with every toolset (budget {BUDGET_ALL:,})"
+    )
     return "\n".join(lines)

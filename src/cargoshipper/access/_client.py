@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from azure.core.credentials import AzureKeyCredential
@@ -41,6 +42,9 @@ def build_client(
     over plain http, which pydo's default refuses (the sandbox and Prism are http on loopback).
     """
     import pydo  # imported here so listing tools never pays for pydo's 100 ms import
+
+    # azure-core logs every request and response at INFO; our own log says what matters.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
     retry = SafeRetryPolicy(
         max_wait=max_retry_wait,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, PrivateAttr
@@ -45,7 +45,7 @@ class Result(BaseModel):
 
     _headline: str = PrivateAttr(default="")
 
-    def titled(self, headline: str) -> Result:
+    def titled(self, headline: str) -> Self:
         self._headline = headline
         return self
 
@@ -83,7 +83,9 @@ class ActionResult(Result):
     )
 
 
-def list_result(page: Page, view: Callable[[dict[str, Any]], dict[str, Any]], noun: str) -> Result:
+def list_result(
+    page: Page, view: Callable[[dict[str, Any]], dict[str, Any]], noun: str
+) -> ListResult:
     """A ListResult from an access-layer Page, each item through ``view``."""
     result = ListResult(
         items=[view(item) for item in page.items],
@@ -116,9 +118,19 @@ async def fetch_list(
     return await do.list_page(operation, key, page=page, per_page=per_page, **sent)
 
 
+LONG_TEXT = 300  # characters a compact view shows of one string
+
+
 def compact(obj: dict[str, Any]) -> dict[str, Any]:
-    """Drop empty values (None, "", [], {}) so compact views stay short."""
-    return {key: value for key, value in obj.items() if value not in (None, "", [], {})}
+    """Drop empty values (None, "", [], {}) and clip long strings, so compact views stay short."""
+    return {key: clip(value) for key, value in obj.items() if value not in (None, "", [], {})}
+
+
+def clip(value: Any) -> Any:
+    """A long string cut to LONG_TEXT characters, with a marker saying how to get it whole."""
+    if not isinstance(value, str) or len(value) <= LONG_TEXT:
+        return value
+    return f"{value[:LONG_TEXT]}… [truncated: {len(value)} characters; detail=true returns all]"
 
 
 def pick(obj: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:

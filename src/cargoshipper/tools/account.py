@@ -6,7 +6,7 @@ from typing import Any
 
 from ..access import DOAccess
 from ..registry import Access, Toolset
-from ._common import ItemResult, Result, pick
+from ._common import ItemResult, pick
 from .droplets import BACKUP_SHARE
 
 TOOLSET = Toolset("account", "The account: who it is, its limits, its balance.")
@@ -37,7 +37,7 @@ async def account_get(do: DOAccess) -> ItemResult:
 
 
 @TOOLSET.tool(Access.READ)
-async def balance_get(do: DOAccess) -> Result:
+async def balance_get(do: DOAccess) -> ItemResult:
     """Show money in USD: month-to-date usage and balance, the account balance, and the run
     rate: what the droplets it can see cost per month (backups included)."""
     balance = await do.call("balance.get")

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ..access import DOAccess
 from ..registry import Access, Toolset
-from ._common import Detail, ListResult, Result, list_result, pick
+from ._common import Detail, ListResult, list_result, pick
 
 TOOLSET = Toolset("catalog", "Regions, sizes and prices, SSH keys: what a create chooses from.")
 
@@ -28,7 +28,7 @@ def _whole(items: list[dict[str, Any]]) -> ListResult:
 async def region_list(
     do: DOAccess,
     include_unavailable: Annotated[bool, Field(description="Also list full regions.")] = False,
-) -> Result:
+) -> ListResult:
     """List regions (slug, name, features) where resources can be created. Sizes per region:
     use size_list with region."""
     page = await do.list_all("regions.list", "regions")
@@ -58,7 +58,7 @@ async def size_list(
         float | None, Field(gt=0, description="At most this USD per month.")
     ] = None,
     detail: Detail = False,
-) -> Result:
+) -> ListResult:
     """List droplet sizes with vCPUs, memory, disk (GB), transfer (TB) and USD prices per month
     and hour, cheapest first. Filter by region availability, minimum vCPUs/memory, maximum price."""
     page = await do.list_all("sizes.list", "sizes")
@@ -79,7 +79,7 @@ async def size_list(
 
 
 @TOOLSET.tool(Access.READ)
-async def ssh_key_list(do: DOAccess, detail: Detail = False) -> Result:
+async def ssh_key_list(do: DOAccess, detail: Detail = False) -> ListResult:
     """List the account's SSH keys (id, name, fingerprint). Pass ids or fingerprints to
     droplet_create's ssh_keys. detail adds the public keys."""
     page = await do.list_all("ssh_keys.list", "ssh_keys")

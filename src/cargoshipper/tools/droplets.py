@@ -17,10 +17,10 @@ from ._common import (
     Detail,
     DropletId,
     ItemResult,
+    ListResult,
     OptionalTagName,
     PageNumber,
     PerPage,
-    Result,
     TagName,
     Wait,
     WaitTimeout,
@@ -50,36 +50,48 @@ def _address(droplet: dict[str, Any], version: str, kind: str) -> str | None:
     return None
 
 
-def droplet_view(droplet: dict[str, Any]) -> dict[str, Any]:
-    """The fields an agent needs to decide its next step."""
+def droplet_summary(droplet: dict[str, Any]) -> dict[str, Any]:
+    """One line per droplet in lists: what an agent needs to pick its next step."""
     image = droplet.get("image") or {}
-    size = droplet.get("size") or {}
     return compact(
         {
             "id": droplet.get("id"),
             "name": droplet.get("name"),
             "status": droplet.get("status"),
             "region": (droplet.get("region") or {}).get("slug"),
-            "size": droplet.get("size_slug") or size.get("slug"),
-            "vcpus": droplet.get("vcpus"),
-            "memory_mb": droplet.get("memory"),
-            "disk_gb": droplet.get("disk"),
+            "size": droplet.get("size_slug") or (droplet.get("size") or {}).get("slug"),
             "image": image.get("slug") or image.get("name"),
             "public_ipv4": _address(droplet, "v4", "public"),
             "private_ipv4": _address(droplet, "v4", "private"),
             "ipv6": _address(droplet, "v6", "public"),
-            "vpc_uuid": droplet.get("vpc_uuid"),
             "tags": droplet.get("tags"),
             "volume_ids": droplet.get("volume_ids"),
+            "price_monthly": (droplet.get("size") or {}).get("price_monthly"),
+        }
+    )
+
+
+def droplet_view(droplet: dict[str, Any]) -> dict[str, Any]:
+    """One droplet in full compact form: the summary plus hardware, network and features."""
+    return compact(
+        {
+            **droplet_summary(droplet),
+            "vcpus": droplet.get("vcpus"),
+            "memory_mb": droplet.get("memory"),
+            "disk_gb": droplet.get("disk"),
+            "vpc_uuid": droplet.get("vpc_uuid"),
             "features": droplet.get("features"),
-            "price_monthly": size.get("price_monthly"),
+            "backup_ids": droplet.get("backup_ids"),
+            "snapshot_ids": droplet.get("snapshot_ids"),
             "created_at": droplet.get("created_at"),
         }
     )
 
 
-def _view(detail: bool):
-    return (lambda droplet: droplet) if detail else droplet_view
+def _view(detail: bool, summary: bool = False):
+    if detail:
+        return lambda droplet: droplet
+    return droplet_summary if summary else droplet_view
 
 
 async def _get(do: DOAccess, droplet_id: int) -> dict[str, Any]:
@@ -137,9 +149,9 @@ async def droplet_list(
     per_page: PerPage = 50,
     all_pages: AllPages = False,
     detail: Detail = False,
-) -> Result:
-    """List droplets (id, name, status, region, size, IPs, tags, price), optionally only those
-    with a tag or an exact name (not both)."""
+) -> ListResult:
+    """List droplets (id, name, status, region, size, image, IPs, tags, price), optionally only
+    those with a tag or an exact name (not both). droplet_get shows one in more detail."""
     if tag_name and name:
         raise ToolError("Filter by tag_name or by name, not both (the API allows one).")
     found = await fetch_list(
@@ -152,7 +164,7 @@ async def droplet_list(
         tag_name=tag_name,
         name=name,
     )
-    return list_result(found, _view(detail), "droplets")
+    return list_result(found, _view(detail, summary=True), "droplets")
 
 
 @TOOLSET.tool(Access.READ)

@@ -14,9 +14,9 @@ from ._common import (
     AllPages,
     Detail,
     ItemResult,
+    ListResult,
     PageNumber,
     PerPage,
-    Result,
     fetch_list,
     list_result,
     pick,
@@ -62,7 +62,7 @@ async def image_list(
     per_page: PerPage = 50,
     all_pages: AllPages = False,
     detail: Detail = False,
-) -> Result:
+) -> ListResult:
     """List images of one kind. Use a slug (e.g. ubuntu-24-04-x64) or id as droplet_create's
     image."""
     filters: dict[str, Any] = {}

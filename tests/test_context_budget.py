@@ -1,0 +1,45 @@
+"""The context an agent pays on every turn: tools/list stays within its budgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from cargoshipper.tool_list import BUDGET_ALL, BUDGET_DEFAULT, fetch_tool_list, size_of
+
+pytestmark = pytest.mark.anyio
+
+
+def _largest(listed: dict) -> str:
+    sizes = sorted(((size_of(tool), tool["name"]) for tool in listed["tools"]), reverse=True)
+    return "ten largest tools: " + ", ".join(f"{name} {size}" for size, name in sizes[:10])
+
+
+@pytest.mark.parametrize(
+    ("toolsets", "budget"), [(("all",), BUDGET_ALL), (None, BUDGET_DEFAULT)], ids=["all", "default"]
+)
+async def test_tool_list_fits_the_budget(toolsets, budget):
+    listed = await fetch_tool_list(toolsets)
+    size = size_of(listed)
+    print(
+        f"tools/list ({'default' if toolsets is None else 'all'}): {size} chars; {_largest(listed)}"
+    )
+    assert size < budget, f"tools/list is {size} characters, over {budget}; {_largest(listed)}"
+
+
+def _keys(schema):
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key != "properties":
+                yield key
+            yield from _keys(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _keys(item)
+
+
+async def test_schemas_carry_no_generated_titles():
+    listed = await fetch_tool_list()
+    for tool in listed["tools"]:
+        assert "title" not in set(_keys([tool["inputSchema"], tool.get("outputSchema")])), tool[
+            "name"
+        ]
