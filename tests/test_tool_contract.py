@@ -72,6 +72,22 @@ async def test_schemas_are_accepted_by_strict_clients(listed):
                 assert "$ref" not in node, (tool.name, which, path)
 
 
+def _typed(schema: dict) -> bool:
+    if "type" in schema or "enum" in schema:
+        return True
+    options = schema.get("anyOf") or schema.get("oneOf")
+    return bool(options) and all(_typed(option) for option in options)
+
+
+async def test_every_property_has_a_type(listed):
+    for tool in listed:
+        for which in ("input_schema", "output_schema"):
+            schema = getattr(tool, which) or {}
+            for path, node in _walk(schema):
+                for name, prop in (node.get("properties") or {}).items():
+                    assert _typed(prop), f"{tool.name} {which} {path}.{name} has no type"
+
+
 async def test_every_input_property_is_described(listed):
     for tool in listed:
         for name, prop in tool.input_schema.get("properties", {}).items():

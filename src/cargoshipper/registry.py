@@ -43,6 +43,7 @@ class ToolSpec:
     idempotent: bool
     costs_money: bool = False
     plan: Planner | None = None
+    mixed: bool = False  # reads or writes depending on its arguments (its plan says which)
 
     @property
     def name(self) -> str:
@@ -78,11 +79,13 @@ class Toolset:
         idempotent: bool = False,
         costs_money: bool = False,
         plan: Planner | None = None,
+        mixed: bool = False,
     ) -> Callable[[ToolFunction], ToolFunction]:
         """Register the decorated ``async def <resource>_<verb>(do, ...)`` in this toolset."""
 
         def register(fn: ToolFunction) -> ToolFunction:
-            self.tools.append(ToolSpec(fn, self.name, access, idempotent, costs_money, plan))
+            spec = ToolSpec(fn, self.name, access, idempotent, costs_money, plan, mixed)
+            self.tools.append(spec)
             return fn
 
         return register

@@ -48,7 +48,8 @@ def enabled_tools(settings: Settings) -> list[ToolSpec]:
     return [
         spec
         for spec in all_tools()
-        if spec.toolset in chosen and (not settings.read_only or spec.access is Access.READ)
+        if spec.toolset in chosen
+        and (not settings.read_only or spec.access is Access.READ or spec.mixed)
     ]
 
 

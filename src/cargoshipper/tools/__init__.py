@@ -1,7 +1,7 @@
 """Every toolset, in the order the tool list shows them: the one enrolment list."""
 
 from ..registry import Toolset
-from . import account, actions, catalog, droplets, images
+from . import account, actions, api, catalog, droplets, images
 
 TOOLSETS: tuple[Toolset, ...] = (
     account.TOOLSET,
@@ -9,4 +9,5 @@ TOOLSETS: tuple[Toolset, ...] = (
     droplets.TOOLSET,
     images.TOOLSET,
     actions.TOOLSET,
+    api.TOOLSET,
 )

@@ -126,11 +126,11 @@ def compact(obj: dict[str, Any]) -> dict[str, Any]:
     return {key: clip(value) for key, value in obj.items() if value not in (None, "", [], {})}
 
 
-def clip(value: Any) -> Any:
+def clip(value: Any, hint: str = "detail=true") -> Any:
     """A long string cut to LONG_TEXT characters, with a marker saying how to get it whole."""
     if not isinstance(value, str) or len(value) <= LONG_TEXT:
         return value
-    return f"{value[:LONG_TEXT]}… [truncated: {len(value)} characters; detail=true returns all]"
+    return f"{value[:LONG_TEXT]}… [truncated: {len(value)} characters; {hint} returns all]"
 
 
 def pick(obj: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:

@@ -23,16 +23,19 @@ SECRET_ARGUMENTS = frozenset(
 
 
 def redact(arguments: dict[str, Any]) -> dict[str, Any]:
-    """Arguments safe to log: secret-bearing values replaced by their size."""
-    safe: dict[str, Any] = {}
-    for name, value in arguments.items():
-        if value is None:
-            continue
-        if name in SECRET_ARGUMENTS or name.endswith(("_password", "_token", "_secret")):
-            safe[name] = f"<redacted {len(str(value))} chars>"
-        else:
-            safe[name] = value
-    return safe
+    """Arguments safe to log: secret-bearing values (at any depth, e.g. inside an api_call
+    body) replaced by their size."""
+    return {name: _redact(name, value) for name, value in arguments.items() if value is not None}
+
+
+def _redact(name: str, value: Any) -> Any:
+    if name in SECRET_ARGUMENTS or name.endswith(("password", "_token", "_secret", "_key")):
+        return f"<redacted {len(str(value))} chars>"
+    if isinstance(value, dict):
+        return {key: _redact(key, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact(name, item) if isinstance(item, dict | list) else item for item in value]
+    return value
 
 
 class AuditLog:

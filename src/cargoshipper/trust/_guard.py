@@ -143,7 +143,13 @@ class Guard:
     def _refuse_if_unsafe(self, spec: ToolSpec, plan: Plan, arguments: dict[str, Any]) -> None:
         settings = self.settings
         reason = None
-        if plan.destructive and plan.protect:
+        if settings.read_only and plan.effect != "read":
+            reason = (
+                f"Refused: {spec.name} would {plan.action}, and this server runs read-only. "
+                "To enable changes, restart it without --read-only (and without "
+                "CARGOSHIPPER_READ_ONLY=true). Nothing was changed."
+            )
+        if reason is None and plan.destructive and plan.protect:
             protected = [t for t in plan.targets if settings.protected_tag in t.tags]
             if protected:
                 names = ", ".join(t.label() for t in protected)
@@ -164,7 +170,7 @@ class Guard:
                 f"the limit of ${limit:.2f}/month (--max-monthly-cost). Nothing was changed."
             )
         if reason:
-            self._audit("refused", spec, arguments, error=reason)
+            self._audit("refused", spec, arguments, error=reason, plan=plan)
             raise ToolError(reason)
 
     def _check_code(
@@ -221,10 +227,11 @@ class Guard:
             try:
                 result = await spec.fn(do, **arguments)
             except DOError as error:
-                self._audit("outcome", spec, arguments, call_id, "error", error.for_agent(), seen)
-                raise ToolError(error.for_agent()) from None
+                message = error.for_agent()
+                self._audit("outcome", spec, arguments, call_id, "error", message, seen, plan)
+                raise ToolError(message) from None
             except ToolError as error:
-                self._audit("outcome", spec, arguments, call_id, "refused", str(error), seen)
+                self._audit("outcome", spec, arguments, call_id, "refused", str(error), seen, plan)
                 raise
         if plan and plan.cost and "cost" in type(result).model_fields:
             result.cost = plan.cost.as_dict()
@@ -245,7 +252,8 @@ class Guard:
         confirmation: str | None = None,
     ) -> str | None:
         """Append one audit line for a call that changes things (reads are not logged)."""
-        if self.audit is None or spec.access is Access.READ:
+        is_read = spec.access is Access.READ or (plan is not None and plan.effect == "read")
+        if self.audit is None or is_read:
             return call_id
         call_id = call_id or self.audit.new_call_id()
         fields: dict[str, Any] = {"tool": spec.name, "arguments": redact(arguments)}
@@ -267,6 +275,8 @@ def _affected(spec: ToolSpec, plan: Plan | None, result: Any) -> dict[str, list[
     if plan is None and result is None:
         return {}
     effect = plan.effect if plan else ("create" if spec.name.endswith("_create") else "change")
+    if effect == "read":
+        return {}
     if effect == "create":
         touched = [_identity(r) for r in getattr(result, "resources", [])]
     elif plan is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Effect = Literal["create", "change", "delete"]
+Effect = Literal["read", "create", "change", "delete"]
 
 
 @dataclass(frozen=True)
