@@ -6,13 +6,17 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 from conftest import TEST_TOKEN
 
 CLEAN_ENV = {
-    key: value
-    for key, value in os.environ.items()
-    if key not in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_API_TOKEN")
+    **{
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_API_TOKEN")
+    },
+    "XDG_STATE_HOME": tempfile.mkdtemp(prefix="cargoshipper-test-state-"),  # the audit log
 }
 
 

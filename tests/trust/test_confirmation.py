@@ -160,3 +160,15 @@ async def test_bad_input_fails_before_any_question_or_request(sandbox):
         error = await call_error(client, "droplet_action", droplet_id=APP_1, type="resize")
     assert "resize needs size" in error
     assert dialog.questions == [] and sandbox.world.requests == []
+
+
+async def test_a_code_does_not_cover_resources_that_changed_since_the_preview(sandbox):
+    async with connect(sandbox, "auto", None) as client:
+        preview = await call_error(client, "droplet_delete", tag_name="web")
+        assert "Delete 2 droplets" in preview
+        sandbox.world.droplets[501_000_103].tags.append("web")  # db-1 joins the tag
+        error = await call_error(
+            client, "droplet_delete", tag_name="web", confirmation_code=code_in(preview)
+        )
+    assert "changed since the preview" in error and "db-1" in error
+    assert deletes(sandbox) == 0

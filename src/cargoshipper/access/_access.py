@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 
 from ..config import Settings
+from ..operations import get_operation
 from ._errors import DOError, error_from_body, error_from_exception
 from ._pagination import MAX_PER_PAGE, Page, page_from_body, remaining_pages
 from ._ratelimit import RateLimitTracker
@@ -75,11 +76,12 @@ class DOAccess:
 
         group, _, method = operation.partition(".")
         function = getattr(getattr(self.client, group), method)
-        http_method = _http_method(function)
         try:
             status, body, headers = function(cls=_capture, **params)
         except AzureError as exc:
-            raise error_from_exception(exc, self.rate_limit.last, http_method) from None
+            known = get_operation(operation)
+            verb = known.method if known else "POST"  # unknown: assume it may have acted
+            raise error_from_exception(exc, self.rate_limit.last, verb) from None
         if status >= 400:
             raise error_from_body(status, body, headers, self.rate_limit.last)
         return body
@@ -149,18 +151,6 @@ class DOAccess:
             interval=self.settings.poll_interval,
             progress=progress or self.progress,
         )
-
-
-def _http_method(function: Any) -> str:
-    """The HTTP verb of a pydo operation, from the request builder it names in its source."""
-    name = getattr(function, "__name__", "")
-    if name.startswith(("list", "get")):
-        return "GET"
-    if name.startswith(("delete", "destroy")):
-        return "DELETE"
-    if name.startswith("update"):
-        return "PUT"
-    return "POST"
 
 
 class _LazyClient:

@@ -22,6 +22,7 @@ def fingerprint(tool: str, arguments: dict[str, Any]) -> str:
 @dataclass
 class _Issued:
     fingerprint: str
+    preview: str
     expires: float
 
 
@@ -34,24 +35,32 @@ class ConfirmationCodes:
         self._issued: dict[str, _Issued] = {}
         self._lock = threading.Lock()
 
-    def issue(self, tool: str, arguments: dict[str, Any]) -> str:
+    def issue(self, tool: str, arguments: dict[str, Any], preview: str) -> str:
+        """A new code for this call, whose ``preview`` is what the human was shown."""
         code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
         code = f"{code[:4]}-{code[4:]}"
+        issued = _Issued(fingerprint(tool, arguments), preview, self._clock() + self._ttl)
         with self._lock:
             self._forget_expired()
-            self._issued[code] = _Issued(fingerprint(tool, arguments), self._clock() + self._ttl)
+            self._issued[code] = issued
         return code
 
-    def redeem(self, code: str, tool: str, arguments: dict[str, Any]) -> str | None:
-        """Use up ``code``; return None if it fits, else why it was refused."""
+    def redeem(self, code: str, tool: str, arguments: dict[str, Any], preview: str) -> str | None:
+        """Use up ``code``; return None if it fits, else why it was refused.
+
+        The code fits only the same arguments *and* the same preview: if the resources changed
+        since (a droplet gained the tag being deleted), the human has not seen this plan."""
+        key = code.strip().upper()
         with self._lock:
             self._forget_expired()
-            issued = self._issued.get(code.strip().upper())
+            issued = self._issued.get(key)
             if issued is None:
                 return "the confirmation code is unknown, already used, or expired"
             if issued.fingerprint != fingerprint(tool, arguments):
                 return "the confirmation code was issued for different arguments"
-            del self._issued[code.strip().upper()]
+            del self._issued[key]
+            if issued.preview != preview:
+                return f"what the call would do changed since the preview (now: {preview})"
             return None
 
     def _forget_expired(self) -> None:

@@ -32,7 +32,7 @@ from ..access import DOAccess, DOError, request_ids
 from ..config import Settings
 from ..registry import Access, ToolSpec
 from ._audit import AuditLog, redact
-from ._codes import ConfirmationCodes
+from ._codes import ConfirmationCodes, fingerprint
 from ._plan import Plan
 
 log = logging.getLogger("cargoshipper")
@@ -98,7 +98,7 @@ class Guard:
         async def tool(ctx: Context, **arguments: Any) -> Any:
             approval = arguments.pop("approval", None)
             arguments.pop("confirmation_code", None)
-            plan = self._plans.pop(ctx.request_id, None) if spec.plan else None
+            plan = self._plans.pop(_plan_key(ctx, spec, arguments), None) if spec.plan else None
             method = self._approved(spec, approval, arguments)
             if wants_plan:
                 arguments["plan"] = plan
@@ -123,7 +123,7 @@ class Guard:
             except DOError as error:
                 raise ToolError(error.for_agent()) from None
             self._refuse_if_unsafe(spec, plan, arguments)
-            self._remember(ctx.request_id, plan)
+            self._remember(_plan_key(ctx, spec, arguments), plan)
             if not plan.destructive:
                 return Approval(method="not needed")
             if self.settings.confirm == "never":
@@ -177,14 +177,14 @@ class Guard:
         self, spec: ToolSpec, plan: Plan, arguments: dict[str, Any], code: str | None
     ) -> Approval:
         if code is None:
-            issued = self.codes.issue(spec.name, arguments)
+            issued = self.codes.issue(spec.name, arguments, plan.describe())
             minutes = max(1, round(self.codes.ttl / 60))
             raise ToolError(
                 f"Confirmation needed: {plan.describe()} Nothing has been done yet. Show this to "
                 f"the user; if they agree, call {spec.name} again with the same arguments plus "
                 f'confirmation_code="{issued}" (valid once, for {minutes} minutes).'
             )
-        problem = self.codes.redeem(code, spec.name, arguments)
+        problem = self.codes.redeem(code, spec.name, arguments, plan.describe())
         if problem:
             self._audit("refused", spec, arguments, error=problem)
             raise ToolError(
@@ -290,6 +290,12 @@ def _affected(spec: ToolSpec, plan: Plan | None, result: Any) -> dict[str, list[
 
 def _identity(resource: dict[str, Any]) -> dict[str, Any]:
     return {"id": resource.get("id"), "name": resource.get("name")}
+
+
+def _plan_key(ctx: Context, spec: ToolSpec, arguments: dict[str, Any]) -> tuple[Any, str]:
+    """Where a resolver leaves its plan for the tool body of the same call. Request ids repeat
+    across clients, so the key also holds the exact call: equal keys mean equal plans."""
+    return ctx.request_id, fingerprint(spec.name, arguments)
 
 
 def _can_elicit(ctx: Context) -> bool:
