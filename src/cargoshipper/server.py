@@ -55,35 +55,60 @@ def enabled_tools(settings: Settings) -> list[ToolSpec]:
 
 class CargoShipperServer(MCPServer):
     """MCPServer whose ``tools/list`` leaves out what costs context and tells the model
-    nothing: pydantic's generated ``title`` on every schema and property."""
+    nothing (see ``slim_schema``)."""
 
     async def list_tools(self) -> list[MCPTool]:
         return [
             tool.model_copy(
                 update={
-                    "input_schema": without_titles(tool.input_schema),
-                    "output_schema": without_titles(tool.output_schema),
+                    "input_schema": slim_schema(tool.input_schema),
+                    "output_schema": slim_schema(tool.output_schema, output=True),
                 }
             )
             for tool in await super().list_tools()
         ]
 
 
-def without_titles(schema: Any) -> Any:
-    """``schema`` without ``title`` keywords (a property *named* title is kept)."""
+def slim_schema(schema: Any, output: bool = False) -> Any:
+    """``schema`` without pydantic's generated ``title``s; in input schemas ``X | None``
+    parameters become plain optional ``X`` (omitting one means null); in output schemas
+    property descriptions go (the tool description says what it returns)."""
     if isinstance(schema, list):
-        return [without_titles(item) for item in schema]
+        return [slim_schema(item, output) for item in schema]
     if not isinstance(schema, dict):
         return schema
+    if not output:  # a result may really hold null, so output schemas keep the union
+        schema = _unwrap_optional(schema)
     slim = {}
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
-        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
-            slim[key] = {name: without_titles(sub) for name, sub in value.items()}
+        if key == "properties" and isinstance(value, dict):
+            slim[key] = {name: _property(sub, output) for name, sub in value.items()}
+        elif key == "$defs" and isinstance(value, dict):
+            slim[key] = {name: slim_schema(sub, output) for name, sub in value.items()}
         else:
-            slim[key] = without_titles(value)
+            slim[key] = slim_schema(value, output)
     return slim
+
+
+def _property(schema: Any, output: bool) -> Any:
+    slim = slim_schema(schema, output)
+    if output and isinstance(slim, dict):
+        slim.pop("description", None)
+    return slim
+
+
+def _unwrap_optional(schema: dict[str, Any]) -> dict[str, Any]:
+    """``{"anyOf": [X, {"type": "null"}], "default": null}`` -> ``X`` (with the rest kept)."""
+    options = schema.get("anyOf")
+    if not (isinstance(options, list) and len(options) == 2 and {"type": "null"} in options):
+        return schema
+    if schema.get("default") is not None:
+        return schema
+    (kept,) = [option for option in options if option != {"type": "null"}]
+    rest = {key: value for key, value in schema.items() if key not in ("anyOf", "default")}
+    return {**kept, **rest}
 
 
 def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) -> MCPServer:

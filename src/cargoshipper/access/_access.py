@@ -86,6 +86,35 @@ class DOAccess:
             raise error_from_body(status, body, headers, self.rate_limit.last)
         return body
 
+    async def get_text(self, path: str, /, *, subject: str | None = None, **query: Any) -> str:
+        """GET a non-JSON resource as text (e.g. a kubeconfig's YAML, which pydo's own
+        ``kubernetes.get_kubeconfig`` cannot decode): same pipeline, auth and retries."""
+        try:
+            return await anyio.to_thread.run_sync(partial(self._get_text_sync, path, query))
+        except DOError as error:
+            error.subject = error.subject or subject
+            raise
+
+    def _get_text_sync(self, path: str, query: dict[str, Any]) -> str:
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+
+        request = HttpRequest("GET", path, params={k: v for k, v in query.items() if v is not None})
+        try:
+            response = self.client.send_request(request, stream=True)
+            response.read()
+        except AzureError as exc:
+            raise error_from_exception(exc, self.rate_limit.last, "GET") from None
+        if response.status_code >= 400:
+            try:
+                body: Any = response.json()
+            except Exception:
+                body = response.text()
+            raise error_from_body(
+                response.status_code, body, response.headers, self.rate_limit.last
+            )
+        return response.text()
+
     async def list_page(
         self, operation: str, key: str, *, page: int = 1, per_page: int = 20, **filters: Any
     ) -> Page:
