@@ -110,3 +110,15 @@ def test_token_never_printed_on_errors():
     done = run("call", "account_get", env=env)
     assert done.returncode == 1
     assert TEST_TOKEN not in done.stdout + done.stderr
+
+
+def test_call_of_a_destructive_tool_without_a_terminal_explains_the_way_out():
+    done = run("call", "droplet_delete", "droplet_id=501000101", "--sandbox")
+    assert done.returncode == 1
+    assert "Confirmation needed" in json.loads(done.stdout)["error"]
+    assert "--confirm never" in done.stderr
+    forced = run(
+        "call", "droplet_delete", "droplet_id=501000101", "--sandbox", "--confirm", "never"
+    )
+    assert forced.returncode == 0, forced.stdout
+    assert json.loads(forced.stdout)["resources"] == [{"id": 501000101, "name": "app-1"}]

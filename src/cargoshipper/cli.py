@@ -263,6 +263,13 @@ def _call(args: argparse.Namespace) -> int:
         if result.is_error:
             text = " ".join(getattr(block, "text", "") for block in result.content)
             print(json.dumps({"error": text}, indent=2))
+            if "confirmation_code=" in text:
+                print(
+                    "cargoshipper: `call` serves one call per process, so this code cannot be "
+                    "used by a later `call`. Run the command on a terminal to answer the "
+                    "question, or, for unattended scripts only, add --confirm never.",
+                    file=sys.stderr,
+                )
             return 1
         print(json.dumps(result.structured_content, indent=2))
         return 0
