@@ -43,3 +43,19 @@ async def test_schemas_carry_no_generated_titles():
         assert "title" not in set(_keys([tool["inputSchema"], tool.get("outputSchema")])), tool[
             "name"
         ]
+
+
+def test_listing_tools_does_not_import_pydo():
+    """pydo costs ~100 ms and 55 MiB to import; tools/list must not pay for it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, anyio\n"
+        "from cargoshipper.tool_list import fetch_tool_list\n"
+        "anyio.run(fetch_tool_list)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydo', 'azure')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
