@@ -122,3 +122,11 @@ def test_call_of_a_destructive_tool_without_a_terminal_explains_the_way_out():
     )
     assert forced.returncode == 0, forced.stdout
     assert json.loads(forced.stdout)["resources"] == [{"id": 501000101, "name": "app-1"}]
+
+
+def test_call_of_a_tool_outside_the_enabled_toolsets_says_how_to_enable_it():
+    done = run("call", "kubernetes_cluster_list", "--sandbox")
+    assert done.returncode == 2 and "--toolsets kubernetes" in done.stderr
+    assert "Traceback" not in done.stderr
+    enabled = run("call", "kubernetes_cluster_list", "--sandbox", "--toolsets", "kubernetes")
+    assert enabled.returncode == 0 and json.loads(enabled.stdout)["items"]

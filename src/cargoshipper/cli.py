@@ -256,8 +256,6 @@ def _call(args: argparse.Namespace) -> int:
         ask = _ask_on_terminal if sys.stdin.isatty() and sys.stderr.isatty() else None
         async with Client(build_server(settings), elicitation_callback=ask) as client:
             listed = {tool.name: tool for tool in (await client.list_tools()).tools}
-            if args.tool not in listed:
-                raise ConfigError(f"no tool {args.tool!r}; `cargoshipper tools` lists them")
             arguments = _coerce(raw, listed[args.tool].input_schema)
             result = await client.call_tool(args.tool, arguments)
         if result.is_error:
@@ -275,7 +273,24 @@ def _call(args: argparse.Namespace) -> int:
         return 0
 
     with connection(args) as settings:
+        _require_enabled(args.tool, settings)
         return anyio.run(run, settings)
+
+
+def _require_enabled(name: str, settings: Settings) -> None:
+    """Refuse, with the way out, a tool that does not exist or is not enabled."""
+    from .server import all_tools, enabled_tools
+
+    spec = next((spec for spec in all_tools() if spec.name == name), None)
+    if spec is None:
+        raise ConfigError(f"no tool {name!r}; `cargoshipper tools` lists them")
+    if spec not in enabled_tools(settings):
+        if settings.read_only:
+            raise ConfigError(f"{name} changes things; drop --read-only to use it")
+        raise ConfigError(
+            f"{name} is in the {spec.toolset!r} toolset, which is not enabled: "
+            f"add --toolsets {spec.toolset} (or --toolsets all)"
+        )
 
 
 async def _ask_on_terminal(_context: Any, params: Any) -> Any:

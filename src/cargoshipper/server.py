@@ -71,8 +71,8 @@ class CargoShipperServer(MCPServer):
 
 def slim_schema(schema: Any, output: bool = False) -> Any:
     """``schema`` without pydantic's generated ``title``s; in input schemas ``X | None``
-    parameters become plain optional ``X`` (omitting one means null); in output schemas
-    property descriptions go (the tool description says what it returns)."""
+    parameters become plain optional ``X`` (omitting one means null); output schemas keep
+    only structure and types (the tool description says what it returns)."""
     if isinstance(schema, list):
         return [slim_schema(item, output) for item in schema]
     if not isinstance(schema, dict):
@@ -83,19 +83,12 @@ def slim_schema(schema: Any, output: bool = False) -> Any:
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
-        if key == "properties" and isinstance(value, dict):
-            slim[key] = {name: _property(sub, output) for name, sub in value.items()}
-        elif key == "$defs" and isinstance(value, dict):
+        if output and (key == "description" or (key == "additionalProperties" and value is True)):
+            continue  # the tool's description says what it returns; true is the default
+        if key in ("properties", "$defs") and isinstance(value, dict):  # keys here are names
             slim[key] = {name: slim_schema(sub, output) for name, sub in value.items()}
         else:
             slim[key] = slim_schema(value, output)
-    return slim
-
-
-def _property(schema: Any, output: bool) -> Any:
-    slim = slim_schema(schema, output)
-    if output and isinstance(slim, dict):
-        slim.pop("description", None)
     return slim
 
 

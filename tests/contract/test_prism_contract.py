@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from cases_dns import CASES_DNS
+from cases_kubernetes import CASES_KUBERNETES
+from cases_volumes import CASES_VOLUMES
 from mcp import Client
 from prism import SPEC, Exchange, LoggedRequest, Prism, PrismError, parse_log
 
@@ -211,6 +214,9 @@ CASES: list[Case] = [
         {"operation": "droplets.destroy", "path_params": {"droplet_id": DROPLET}},
         "delete",
     ),
+    *(Case(*c) for c in CASES_DNS),
+    *(Case(*c) for c in CASES_KUBERNETES),
+    *(Case(*c) for c in CASES_VOLUMES),
 ]
 
 
@@ -336,6 +342,7 @@ def _settings(url: str) -> Settings:
         retry_total=0,
         wait_timeout=2,
         confirm="never",  # the contract is about requests; tests/trust covers confirmation
+        toolsets=("all",),  # opt-in toolsets (kubernetes) too
     )
 
 

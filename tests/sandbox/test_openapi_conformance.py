@@ -20,6 +20,9 @@ from cargoshipper.sandbox import Fault, Sandbox
 
 from ._client import Api, Exchange
 from .conftest import FAST, ROOT
+from .walk_domains import walk_domains
+from .walk_kubernetes import content_type, walk_kubernetes
+from .walk_volumes import walk_volumes
 
 SPEC = ROOT / "spec" / "digitalocean-public.v2.yaml"
 SERVER = "https://api.digitalocean.com"
@@ -57,6 +60,9 @@ def _walk(api: Api, sb: Sandbox) -> None:
     _walk_actions(api)
     _walk_images(api)
     _walk_tags(api, droplet_id)
+    walk_domains(api, sb)
+    walk_kubernetes(api, sb)
+    walk_volumes(api, sb)
     _walk_deletes(api)
     _walk_faults(api, sb)
 
@@ -314,7 +320,7 @@ def test_every_answer_carries_digitalocean_headers(walk: tuple[Sandbox, list[Exc
     _, exchanges = walk
     for exchange in exchanges:
         headers = exchange.headers
-        assert headers["content-type"] == "application/json"
+        assert headers["content-type"] == content_type(exchange)
         for name in ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "x-request-id"):
             assert headers[name], (name, exchange.path)
         if exchange.status >= 400 and exchange.path != "/v2/tags":

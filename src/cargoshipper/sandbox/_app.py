@@ -142,7 +142,8 @@ class App:
             "x-request-id": request_id,
             **response.headers,
         }
-        payload = b"" if body is None else json.dumps(body).encode()
+        raw = isinstance(body, bytes)  # a non-JSON body (a kubeconfig's YAML) goes out as is
+        payload = body if raw else b"" if body is None else json.dumps(body).encode()
         return Reply(response.status, list(headers.items()), payload)
 
     # --- admin API (not DigitalOcean) ------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Every toolset, in the order the tool list shows them: the one enrolment list."""
 
 from ..registry import Toolset
-from . import account, actions, api, catalog, droplets, images
+from . import account, actions, api, catalog, dns, droplets, images, kubernetes, volumes
 
 TOOLSETS: tuple[Toolset, ...] = (
     account.TOOLSET,
@@ -9,5 +9,8 @@ TOOLSETS: tuple[Toolset, ...] = (
     droplets.TOOLSET,
     images.TOOLSET,
     actions.TOOLSET,
+    dns.TOOLSET,
+    volumes.TOOLSET,
+    kubernetes.TOOLSET,
     api.TOOLSET,
 )

@@ -12,22 +12,14 @@ from ..access import MAX_PER_PAGE, DOAccess, Page, Waited
 
 # -- parameters ------------------------------------------------------------------------------
 
-PageNumber = Annotated[int, Field(ge=1, description="Page to return, from 1.")]
+PageNumber = Annotated[int, Field(ge=1, description="Page number, from 1.")]
 PerPage = Annotated[
     int, Field(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1-{MAX_PER_PAGE}.")
 ]
-AllPages = Annotated[
-    bool, Field(description="Fetch every page (up to 1000 items) instead of one page.")
-]
-Detail = Annotated[
-    bool, Field(description="Return the full API objects instead of the compact view.")
-]
-Wait = Annotated[
-    bool, Field(description="Wait until finished, reporting progress (false: return at once).")
-]
-WaitTimeout = Annotated[
-    float, Field(gt=0, le=3600, description="Seconds to wait before returning 'in progress'.")
-]
+AllPages = Annotated[bool, Field(description="Every page (up to 1000 items).")]
+Detail = Annotated[bool, Field(description="Full API objects, not the compact view.")]
+Wait = Annotated[bool, Field(description="Wait for the end, with progress.")]
+WaitTimeout = Annotated[float, Field(gt=0, le=3600, description="Most seconds to wait.")]
 DropletId = Annotated[int, Field(ge=1, description="Droplet id, e.g. 3164444.")]
 TAG_PATTERN = r"^[A-Za-z0-9_:\-]{1,255}$"
 TagName = Annotated[str, Field(pattern=TAG_PATTERN)]

@@ -19,7 +19,18 @@ from __future__ import annotations
 from types import ModuleType
 
 from .._api import Router
-from . import account, actions, catalog, droplet_actions, droplets, images, tags
+from . import (
+    account,
+    actions,
+    catalog,
+    domains,
+    droplet_actions,
+    droplets,
+    images,
+    kubernetes,
+    tags,
+    volumes,
+)
 
 MODULES: tuple[ModuleType, ...] = (
     account,
@@ -29,6 +40,9 @@ MODULES: tuple[ModuleType, ...] = (
     droplet_actions,
     actions,
     tags,
+    domains,
+    kubernetes,
+    volumes,
 )
 
 

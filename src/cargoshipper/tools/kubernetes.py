@@ -1,0 +1,684 @@
+"""Kubernetes (DOKS): clusters and their node pools; create (waiting until running), upgrade,
+add/resize/delete node pools, delete, and the kubeconfig (a secret: only its own tool returns it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field, WithJsonSchema
+
+from ..access import DOAccess, DOError, Waited
+from ..registry import Access, Toolset
+from ..trust import Cost, Plan, Target
+from ._common import (
+    TAG_PATTERN,
+    ActionResult,
+    Detail,
+    ItemResult,
+    ListResult,
+    PageNumber,
+    PerPage,
+    Wait,
+    WaitTimeout,
+    compact,
+    fetch_list,
+    list_result,
+)
+from .droplets import size_prices
+
+#: Opt-in (``--toolsets kubernetes`` or ``all``): the default tool list has a 30,000 budget.
+TOOLSET = Toolset("kubernetes", "Kubernetes (DOKS) clusters and node pools.", default=False)
+
+LOOKUP = "kubernetes_cluster_list shows the ids"
+NAME = re.compile(r"^[a-z0-9]([a-z0-9.\-]{0,253}[a-z0-9])?$")
+POOL_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-]{0,253}[A-Za-z0-9])?$")
+HA_MONTHLY, HA_HOURLY = 40.0, 0.06  # DigitalOcean's published price of an HA control plane
+SCALING = ("count", "auto_scale", "min_nodes", "max_nodes")
+POOL_KEYS = ("name", "size", *SCALING, "tags", "labels")
+
+#: One node pool as the agent writes it (hand-written: strict clients refuse $ref).
+POOL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "size": {"type": "string"},
+        "count": {"type": "integer"},
+        "auto_scale": {"type": "boolean"},
+        "min_nodes": {"type": "integer"},
+        "max_nodes": {"type": "integer"},
+    },
+}
+ClusterId = Annotated[str, Field(min_length=1, description="Cluster id.")]
+NodePools = Annotated[
+    list[dict[str, Any]],
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {**POOL_SCHEMA, "required": ["name", "size", "count"]},
+        }
+    ),
+    Field(
+        min_length=1,
+        description="e.g. [{name: 'pool-1', size: 's-2vcpu-4gb', count: 3}]; also tags, labels.",
+    ),
+]
+
+
+# -- views -----------------------------------------------------------------------------------
+
+
+def _user_tags(tags: Any) -> list[str]:
+    """Tags without the ones DigitalOcean adds itself (k8s, k8s:<id>, k8s:worker)."""
+    return [t for t in tags or () if t != "k8s" and not t.startswith("k8s:")]
+
+
+def _state(obj: dict[str, Any]) -> str:
+    return (obj.get("status") or {}).get("state", "unknown")
+
+
+def _ceiling(pool: dict[str, Any]) -> int:
+    """The most nodes a pool can run, and so be billed for."""
+    return (pool.get("max_nodes") if pool.get("auto_scale") else pool.get("count")) or 0
+
+
+def pool_line(pool: dict[str, Any]) -> str:
+    """``pool-1: s-2vcpu-4gb x 3`` (``(auto 1-5)`` when autoscaling)."""
+    auto = f" (auto {pool.get('min_nodes')}-{pool.get('max_nodes')})"
+    return f"{pool.get('name')}: {pool.get('size')} x {pool.get('count')}" + (
+        auto if pool.get("auto_scale") else ""
+    )
+
+
+def cluster_summary(cluster: dict[str, Any]) -> dict[str, Any]:
+    """One cluster in lists."""
+    return compact(
+        {
+            "id": cluster.get("id"),
+            "name": cluster.get("name"),
+            "region": cluster.get("region"),
+            "version": cluster.get("version"),
+            "state": _state(cluster),
+            "node_pools": [pool_line(p) for p in cluster.get("node_pools") or ()],
+            "endpoint": cluster.get("endpoint"),
+            "tags": _user_tags(cluster.get("tags")),
+        }
+    )
+
+
+def pool_view(pool: dict[str, Any]) -> dict[str, Any]:
+    """One node pool with its nodes' states."""
+    auto = bool(pool.get("auto_scale"))
+    nodes = [
+        compact({"name": n.get("name"), "state": _state(n), "droplet_id": n.get("droplet_id")})
+        for n in pool.get("nodes") or ()
+    ]
+    return compact(
+        {
+            "id": pool.get("id"),
+            "name": pool.get("name"),
+            "size": pool.get("size"),
+            "count": pool.get("count"),
+            "auto_scale": auto or None,
+            "min_nodes": pool.get("min_nodes") if auto else None,
+            "max_nodes": pool.get("max_nodes") if auto else None,
+            "tags": _user_tags(pool.get("tags")),
+            "labels": pool.get("labels"),
+            "taints": pool.get("taints"),
+            "nodes": nodes,
+        }
+    )
+
+
+def cluster_view(cluster: dict[str, Any]) -> dict[str, Any]:
+    """One cluster in full compact form."""
+    window = cluster.get("maintenance_policy") or {}
+    return compact(
+        {
+            **cluster_summary(cluster),
+            "message": (cluster.get("status") or {}).get("message"),
+            "node_pools": [pool_view(p) for p in cluster.get("node_pools") or ()],
+            "ipv4": cluster.get("ipv4"),
+            "vpc_uuid": cluster.get("vpc_uuid"),
+            "ha": cluster.get("ha"),
+            "auto_upgrade": cluster.get("auto_upgrade"),
+            "surge_upgrade": cluster.get("surge_upgrade"),
+            "maintenance_window": (
+                f"{window.get('day')} {window.get('start_time')} UTC, {window.get('duration')}"
+                if window
+                else None
+            ),
+            "created_at": cluster.get("created_at"),
+        }
+    )
+
+
+def _subject(cluster_id: str) -> dict[str, str]:
+    return {"subject": f"Kubernetes cluster {cluster_id}", "lookup_hint": LOOKUP}
+
+
+async def _get(do: DOAccess, cluster_id: str) -> dict[str, Any]:
+    body = await do.call("kubernetes.get_cluster", cluster_id=cluster_id, **_subject(cluster_id))
+    return body["kubernetes_cluster"]
+
+
+def _target(cluster: dict[str, Any]) -> Target:
+    tags = tuple(_user_tags(cluster.get("tags")))
+    return Target("cluster", cluster["id"], cluster.get("name", ""), tags)
+
+
+def _running(cluster: dict[str, Any]) -> bool:
+    return _state(cluster) == "running"
+
+
+def _describe(cluster: dict[str, Any]) -> str:
+    nodes = [n for p in cluster.get("node_pools") or () for n in p.get("nodes") or ()]
+    up = sum(1 for n in nodes if _state(n) == "running")
+    return f"cluster {cluster.get('name')}: {_state(cluster)}, {up}/{len(nodes)} nodes running"
+
+
+def _settled(pool: dict[str, Any]) -> bool:
+    nodes = pool.get("nodes") or ()
+    return len(nodes) == pool.get("count") and all(_state(n) == "running" for n in nodes)
+
+
+def _describe_pool(pool: dict[str, Any]) -> str:
+    up = sum(1 for n in pool.get("nodes") or () if _state(n) == "running")
+    return f"node pool {pool.get('name')}: {up}/{pool.get('count')} nodes running"
+
+
+def _unfinished(what: str, waited: Waited | None) -> str:
+    after = f" after {waited.elapsed:.0f} s" if waited else ""
+    return (
+        f"{what} is still in progress{after}. Call kubernetes_cluster_get later to see its "
+        "state; do not repeat this call."
+    )
+
+
+# -- read ------------------------------------------------------------------------------------
+
+
+@TOOLSET.tool(Access.READ)
+async def kubernetes_cluster_list(
+    do: DOAccess,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+    detail: Detail = False,
+) -> ListResult:
+    """List Kubernetes clusters (id, name, region, version, state, node pools, endpoint,
+    tags)."""
+    found = await fetch_list(
+        do,
+        "kubernetes.list_clusters",
+        "kubernetes_clusters",
+        page=page,
+        per_page=per_page,
+        all_pages=False,
+    )
+    return list_result(found, (lambda c: c) if detail else cluster_summary, "clusters")
+
+
+@TOOLSET.tool(Access.READ)
+async def kubernetes_cluster_get(
+    do: DOAccess, cluster_id: ClusterId, detail: Detail = False
+) -> ItemResult:
+    """Show one cluster: node pools and nodes' states, available_upgrades, maintenance window,
+    HA, VPC."""
+    cluster = await _get(do, cluster_id)
+    item = cluster if detail else cluster_view(cluster)
+    if not detail:
+        item["available_upgrades"] = await _upgrades(do, cluster_id)
+    return ItemResult(item=item).titled(
+        f"Cluster {cluster.get('name')} ({cluster_id}) is {_state(cluster)}."
+    )
+
+
+@TOOLSET.tool(Access.READ)
+async def kubernetes_kubeconfig_get(
+    do: DOAccess,
+    cluster_id: ClusterId,
+    expiry_seconds: Annotated[int, Field(ge=0, description="Token lifetime; 0: 7 days.")] = 0,
+) -> ItemResult:
+    """Return a cluster's kubeconfig (YAML for kubectl). A secret: it holds an admin token."""
+    try:
+        text = await do.get_text(
+            f"/v2/kubernetes/clusters/{cluster_id}/kubeconfig",
+            subject=f"Kubernetes cluster {cluster_id}",
+            expiry_seconds=expiry_seconds or None,
+        )
+    except DOError as error:
+        error.lookup_hint = error.lookup_hint or LOOKUP
+        raise
+    return ItemResult(item={"cluster_id": cluster_id, "kubeconfig": text}).titled(
+        f"Kubeconfig of cluster {cluster_id} (it contains a secret token)."
+    )
+
+
+# -- validation (pure: before any request) ---------------------------------------------------
+
+
+def _integer(value: Any, what: str, low: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ToolError(f"{what} must be an integer of at least {low}.")
+    return value
+
+
+def _scaling(pool: dict[str, Any], label: str) -> dict[str, Any]:
+    """count, auto_scale, min_nodes and max_nodes checked together: the fields to send."""
+    count = _integer(pool.get("count"), f"{label}: count")
+    if not pool.get("auto_scale"):
+        if pool.get("min_nodes") is not None or pool.get("max_nodes") is not None:
+            raise ToolError(f"{label}: min_nodes and max_nodes need auto_scale=true.")
+        return {"count": _integer(count, f"{label}: count", 1), "auto_scale": False}
+    low = _integer(pool.get("min_nodes", 0), f"{label}: min_nodes")
+    high = _integer(pool.get("max_nodes"), f"{label}: max_nodes", 1)
+    if not low <= count <= high:
+        raise ToolError(f"{label}: autoscaling needs min_nodes <= count <= max_nodes.")
+    return {"count": count, "auto_scale": True, "min_nodes": low, "max_nodes": high}
+
+
+def _pool_body(pool: dict[str, Any], label: str) -> dict[str, Any]:
+    """The request body for one new node pool."""
+    unknown = sorted(set(pool) - set(POOL_KEYS))
+    if unknown:
+        raise ToolError(f"{label}: unknown {', '.join(unknown)}; use {', '.join(POOL_KEYS)}.")
+    name, size = pool.get("name"), pool.get("size")
+    if not isinstance(name, str) or not POOL_NAME.match(name):
+        raise ToolError(f"{label}: name must be letters, digits, '-' or '.', e.g. pool-1.")
+    if not isinstance(size, str) or not size:
+        raise ToolError(f"{label}: size is required, e.g. s-2vcpu-4gb (size_list).")
+    body = {"name": name, "size": size, **_scaling(pool, f"node pool {name}")}
+    tags, labels = pool.get("tags"), pool.get("labels")
+    if tags is not None:
+        if not isinstance(tags, list) or not all(
+            isinstance(t, str) and re.match(TAG_PATTERN, t) for t in tags
+        ):
+            raise ToolError(f"node pool {name}: tags must be a list of tag names, e.g. ['web'].")
+        body["tags"] = tags
+    if labels is not None:
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            raise ToolError(f"node pool {name}: labels must map names to strings.")
+        body["labels"] = labels
+    return body
+
+
+def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The request body for kubernetes_cluster_create's arguments (without a default version)."""
+    name = arguments["name"]
+    if not NAME.match(name):
+        raise ToolError(
+            f"Invalid cluster name {name!r}: use lowercase letters, digits, '-' and '.', "
+            "e.g. prod-cluster."
+        )
+    pools = [
+        _pool_body(pool, f"node pool {index + 1}")
+        for index, pool in enumerate(arguments["node_pools"])
+    ]
+    if len({pool["name"] for pool in pools}) != len(pools):
+        raise ToolError("Node pool names must be different from each other.")
+    body: dict[str, Any] = {"name": name, "region": arguments["region"], "node_pools": pools}
+    if not all(re.match(TAG_PATTERN, tag) for tag in arguments.get("tags") or ()):
+        raise ToolError("Tags are letters, digits, '_', ':' or '-', e.g. web.")
+    for key in ("version", "vpc_uuid", "tags"):
+        if arguments.get(key):
+            body[key] = arguments[key]
+    for flag in ("ha", "auto_upgrade"):
+        if arguments.get(flag):
+            body[flag] = True
+    return body
+
+
+ActionType = Literal["upgrade", "add_pool", "resize_pool", "delete_pool"]
+#: Which of version / node_pool_id / pool each action type takes (all of them required).
+ACTION_PARAMETERS = {
+    "upgrade": {"version"},
+    "add_pool": {"pool"},
+    "resize_pool": {"node_pool_id", "pool"},
+    "delete_pool": {"node_pool_id"},
+}
+
+
+def _action_request(type: str, given: dict[str, Any]) -> dict[str, Any]:
+    """kubernetes_cluster_action's parameters checked against its type; the ones given."""
+    given = {key: value for key, value in given.items() if value not in (None, {}, "")}
+    allowed = ACTION_PARAMETERS[type]
+    extra = sorted(set(given) - allowed)
+    if extra:
+        raise ToolError(f"{', '.join(extra)} does not apply to {type}.")
+    missing = sorted(allowed - set(given))
+    if missing:
+        raise ToolError(f"{type} needs {', '.join(missing)}.")
+    if type == "add_pool":
+        given["pool"] = _pool_body(given["pool"], "pool")
+    elif type == "resize_pool":
+        unknown = sorted(set(given["pool"]) - set(SCALING))
+        if unknown:
+            raise ToolError(
+                f"resize_pool changes only {', '.join(SCALING)}, not {', '.join(unknown)}."
+            )
+    return given
+
+
+# -- money -----------------------------------------------------------------------------------
+
+
+async def _prices(do: DOAccess, sizes: set[str]) -> dict[str, dict[str, Any]]:
+    """Node sizes -> /v2/sizes objects (DOKS nodes cost their Droplet size's price)."""
+    prices = await size_prices(do)
+    unknown = sorted(sizes - set(prices))
+    if unknown:
+        raise ToolError(f"Unknown node size {', '.join(unknown)}; size_list shows the sizes.")
+    return prices
+
+
+def _nodes_cost(size: dict[str, Any], nodes: int) -> tuple[float, float]:
+    return size["price_monthly"] * nodes, size["price_hourly"] * nodes
+
+
+def _change_cost(size: dict[str, Any], name: str, before: int, after: int) -> Cost:
+    monthly, hourly = _nodes_cost(size, after - before)
+    detail = f"{name}: {before} -> {after} x {size['slug']} at ${size['price_monthly']:.2f}/month"
+    return Cost(monthly, hourly, detail)
+
+
+# -- create ----------------------------------------------------------------------------------
+
+
+async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
+    body = _create_body(arguments)
+    prices = await _prices(do, {pool["size"] for pool in body["node_pools"]})
+    monthly = hourly = 0.0
+    parts = []
+    for pool in body["node_pools"]:
+        size, nodes = prices[pool["size"]], _ceiling(pool)
+        month, hour = _nodes_cost(size, nodes)
+        monthly, hourly = monthly + month, hourly + hour
+        most = "up to " if pool["auto_scale"] else ""
+        parts.append(
+            f"{pool['name']}: {most}{nodes} x {pool['size']} at ${size['price_monthly']:.2f}/month"
+        )
+    if body.get("ha"):
+        monthly, hourly = monthly + HA_MONTHLY, hourly + HA_HOURLY
+        parts.append(f"HA control plane ${HA_MONTHLY:.2f}/month (published price)")
+    cost = Cost(monthly, hourly, "; ".join(parts), estimate=bool(body.get("ha")))
+    target = Target("cluster", "new", body["name"], tuple(body.get("tags") or ()))
+    return Plan("create", "create", (target,), destructive=False, cost=cost)
+
+
+@TOOLSET.tool(Access.WRITE, costs_money=True, plan=plan_create)
+async def kubernetes_cluster_create(
+    do: DOAccess,
+    name: Annotated[str, Field(min_length=1, description="e.g. prod-cluster.")],
+    region: Annotated[str, Field(min_length=2, description="e.g. nyc3.")],
+    node_pools: NodePools,
+    version: Annotated[str | None, Field(description="Default: the latest.")] = None,
+    vpc_uuid: Annotated[str | None, Field(description="Default: the region's VPC.")] = None,
+    ha: Annotated[bool, Field(description="HA control plane (+$40/month).")] = False,
+    auto_upgrade: Annotated[bool, Field(description="Apply patch releases.")] = False,
+    tags: Annotated[list[str] | None, Field(description="Cluster tags.")] = None,
+    wait: Wait = True,
+    timeout: WaitTimeout = 900,
+) -> ActionResult:
+    """Create a cluster (nodes cost their Droplet size's price); waits until it runs. Refuses a
+    name in use."""
+    body = _create_body(locals())
+    clusters = (await do.list_all("kubernetes.list_clusters", "kubernetes_clusters")).items
+    same = next((c for c in clusters if c.get("name") == name), None)
+    if same:
+        raise ToolError(
+            f"A cluster named {name!r} already exists (id {same.get('id')}, {_state(same)}). "
+            "Nothing was created; if an earlier create timed out, this is probably it."
+        )
+    if not version:
+        options = await do.call("kubernetes.list_options")
+        body["version"] = options["options"]["versions"][0]["slug"]  # newest first
+    created = await do.call("kubernetes.create_cluster", body=body, subject=f"cluster {name}")
+    cluster, waited = created["kubernetes_cluster"], None
+    if wait:
+        waited = await do.wait_until(
+            lambda: _get(do, cluster["id"]), _running, _describe, timeout=timeout
+        )
+        cluster = waited.value
+    done = _running(cluster)
+    what = f"Cluster {name} ({cluster['id']})"
+    if done:
+        message = (
+            f"{what} is running {cluster.get('version')}; kubernetes_kubeconfig_get gives access."
+        )
+    else:
+        message = _unfinished(f"Creating {what}", waited)
+    return ActionResult(
+        done=done, actions=[], resources=[cluster_view(cluster)], message=message
+    ).titled(message)
+
+
+# -- change ----------------------------------------------------------------------------------
+
+
+async def _upgrades(do: DOAccess, cluster_id: str) -> list[str]:
+    body = await do.call(
+        "kubernetes.get_available_upgrades", cluster_id=cluster_id, **_subject(cluster_id)
+    )
+    return [version["slug"] for version in body.get("available_upgrade_versions") or ()]
+
+
+def _find_pool(cluster: dict[str, Any], pool_id: str) -> dict[str, Any]:
+    for pool in cluster.get("node_pools") or ():
+        if pool.get("id") == pool_id:
+            return pool
+    raise ToolError(
+        f"Node pool {pool_id} is not in cluster {cluster.get('name')}; "
+        "kubernetes_cluster_get shows its pools."
+    )
+
+
+def _resize_body(pool: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The PUT body: the pool as it is with the changes (a PUT replaces the whole pool)."""
+    scaling = {key: pool.get(key) for key in SCALING} | changes
+    if not scaling.get("auto_scale"):
+        scaling = {key: value for key, value in scaling.items() if key in ("count", "auto_scale")}
+        scaling |= {key: changes[key] for key in ("min_nodes", "max_nodes") if key in changes}
+    body = {"name": pool["name"], **_scaling(scaling, f"node pool {pool['name']}")}
+    body["tags"] = _user_tags(pool.get("tags"))
+    for key in ("labels", "taints"):
+        if pool.get(key) is not None:
+            body[key] = pool[key]
+    return body
+
+
+async def plan_action(
+    do: DOAccess,
+    type: str,
+    cluster_id: str,
+    version: str | None = None,
+    node_pool_id: str | None = None,
+    pool: dict[str, Any] | None = None,
+    **_: Any,
+) -> Plan:
+    given = {"version": version, "node_pool_id": node_pool_id, "pool": pool}
+    request = _action_request(type, given)
+    cluster = await _get(do, cluster_id)
+    if type == "upgrade":
+        return await _plan_upgrade(do, cluster, version or "")
+    if type == "add_pool":
+        new = request["pool"]
+        size = (await _prices(do, {new["size"]}))[new["size"]]
+        target = Target("node pool", "new", new["name"], _target(cluster).tags)
+        cost = _change_cost(size, new["name"], 0, _ceiling(new))
+        return Plan("add", "create", (target,), destructive=False, cost=cost)
+    found = _find_pool(cluster, request["node_pool_id"])
+    tags = _target(cluster).tags + tuple(_user_tags(found.get("tags")))
+    target = Target("node pool", found["id"], found["name"], tags)
+    size = (await size_prices(do)).get(found["size"])  # None: a size no longer sold
+
+    def cost(after: int) -> Cost | None:
+        return size and _change_cost(size, found["name"], _ceiling(found), after)
+
+    nodes = len(found.get("nodes") or ())
+    if type == "delete_pool":
+        extra = f"Its {nodes} nodes are drained and deleted; their pods move or stop."
+        return Plan("delete", "delete", (target,), cost=cost(0), extra=extra)
+    body = _resize_body(found, request["pool"])
+    shrinks = body["count"] < nodes
+    return Plan(
+        "shrink" if shrinks else "resize",
+        "change",
+        (target,),
+        destructive=shrinks,
+        protect=False,  # the pool stays; pods of drained nodes are rescheduled
+        cost=cost(_ceiling(body)),
+        extra=f"{nodes - body['count']} nodes are drained and deleted." if shrinks else "",
+        notes={"body": body},
+    )
+
+
+async def _plan_upgrade(do: DOAccess, cluster: dict[str, Any], version: str) -> Plan:
+    available = await _upgrades(do, cluster["id"])
+    if version not in available:
+        offer = ", ".join(available) or "none, it is up to date"
+        raise ToolError(
+            f"{version} is not an available upgrade for cluster {cluster.get('name')} "
+            f"(runs {cluster.get('version')}); available: {offer}."
+        )
+    return Plan(
+        "upgrade",
+        "change",
+        (_target(cluster),),
+        extra=f"From {cluster.get('version')} to {version}: every node is drained and replaced; "
+        "pods restart and data on node disks is lost.",
+    )
+
+
+@TOOLSET.tool(Access.DESTRUCTIVE, costs_money=True, plan=plan_action)
+async def kubernetes_cluster_action(
+    do: DOAccess,
+    type: Annotated[ActionType, Field(description="What to do.")],
+    cluster_id: ClusterId,
+    version: Annotated[str | None, Field(description="upgrade: a version slug.")] = None,
+    node_pool_id: Annotated[str | None, Field(description="resize/delete_pool: pool id.")] = None,
+    pool: Annotated[
+        dict[str, Any] | None,
+        WithJsonSchema(POOL_SCHEMA),
+        Field(
+            description="add_pool: as in create; resize_pool: count and/or autoscaling.",
+            json_schema_extra=lambda schema: schema.pop("default", None),  # null says nothing
+        ),
+    ] = None,
+    wait: Wait = True,
+    timeout: WaitTimeout = 1800,
+    plan: Plan | None = None,
+) -> ActionResult:
+    """upgrade a cluster (to one of kubernetes_cluster_get's available_upgrades; replaces every
+    node), add_pool, resize_pool or delete_pool. Waits for the nodes."""
+    plan = plan or await plan_action(do, type, cluster_id, version, node_pool_id, pool)
+    target = plan.targets[0]
+    if type == "delete_pool":
+        await do.call(
+            "kubernetes.delete_node_pool",
+            cluster_id=cluster_id,
+            node_pool_id=node_pool_id,
+            **_subject(cluster_id),
+        )
+        message = f"Node pool {target.name} ({target.id}) deleted."
+        views = [{"id": target.id, "name": target.name}]
+        return ActionResult(done=True, actions=[], resources=views, message=message).titled(message)
+    if type == "upgrade":
+        return await _upgrade(do, cluster_id, version or "", wait, timeout)
+    if type == "add_pool":
+        body = _action_request(type, {"pool": pool})["pool"]
+        new = await do.call(
+            "kubernetes.add_node_pool", cluster_id=cluster_id, body=body, **_subject(cluster_id)
+        )
+    else:
+        new = await do.call(
+            "kubernetes.update_node_pool",
+            cluster_id=cluster_id,
+            node_pool_id=node_pool_id,
+            body=plan.notes["body"],
+            **_subject(cluster_id),
+        )
+    return await _pool_result(do, cluster_id, new["node_pool"], type, wait, timeout)
+
+
+async def _upgrade(
+    do: DOAccess, cluster_id: str, version: str, wait: bool, timeout: float
+) -> ActionResult:
+    await do.call(
+        "kubernetes.upgrade_cluster",
+        cluster_id=cluster_id,
+        body={"version": version},
+        **_subject(cluster_id),
+    )
+    cluster, waited = await _get(do, cluster_id), None
+    if wait:
+        waited = await do.wait_until(
+            lambda: _get(do, cluster_id),
+            lambda c: _running(c) and c.get("version") == version,
+            _describe,
+            timeout=timeout,
+        )
+        cluster = waited.value
+    done = waited is not None and waited.done
+    name = cluster.get("name")
+    message = (
+        f"Cluster {name} runs {version}."
+        if done
+        else _unfinished(f"The upgrade of cluster {name} to {version}", waited)
+    )
+    return ActionResult(
+        done=done, actions=[], resources=[cluster_view(cluster)], message=message
+    ).titled(message)
+
+
+async def _pool_result(
+    do: DOAccess, cluster_id: str, pool: dict[str, Any], kind: str, wait: bool, timeout: float
+) -> ActionResult:
+    async def fetch() -> dict[str, Any]:
+        found = await do.call(
+            "kubernetes.get_node_pool",
+            cluster_id=cluster_id,
+            node_pool_id=pool["id"],
+            **_subject(cluster_id),
+        )
+        return found["node_pool"]
+
+    waited = None
+    if wait and not _settled(pool):
+        waited = await do.wait_until(fetch, _settled, _describe_pool, timeout=timeout)
+        pool = waited.value
+    done = _settled(pool)
+    verb = "added" if kind == "add_pool" else "resized"
+    message = (
+        f"Node pool {verb}: {pool_line(pool)}, every node running."
+        if done
+        else _unfinished(f"Node pool {pool.get('name')} {verb}; its nodes' change", waited)
+    )
+    return ActionResult(done=done, actions=[], resources=[pool_view(pool)], message=message).titled(
+        message
+    )
+
+
+# -- delete ----------------------------------------------------------------------------------
+
+
+async def plan_cluster_delete(do: DOAccess, cluster_id: str, **_: Any) -> Plan:
+    cluster = await _get(do, cluster_id)
+    nodes = sum(len(p.get("nodes") or ()) for p in cluster.get("node_pools") or ())
+    return Plan(
+        "delete",
+        "delete",
+        (_target(cluster),),
+        extra=f"Its {nodes} nodes and their disks are gone for good; load balancers and volumes "
+        "it created stay (and keep costing).",
+    )
+
+
+@TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True, plan=plan_cluster_delete)
+async def kubernetes_cluster_delete(do: DOAccess, cluster_id: ClusterId) -> ItemResult:
+    """Delete a cluster and its nodes for good. Load balancers and volumes it made stay."""
+    await do.call("kubernetes.delete_cluster", cluster_id=cluster_id, **_subject(cluster_id))
+    return ItemResult(item={"id": cluster_id, "deleted": True}).titled(
+        f"Cluster {cluster_id} deleted."
+    )

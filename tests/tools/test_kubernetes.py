@@ -1,0 +1,557 @@
+"""Kubernetes (DOKS) end to end: clusters, node pools, upgrades, kubeconfig — through MCP clients
+against the sandbox, with the trust rules (confirmation, protection, cost) of the changing tools."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import urllib.request
+from collections.abc import AsyncIterator
+
+import pytest
+from mcp import Client
+from mcp.types import ElicitResult
+
+from cargoshipper.sandbox import Sandbox
+from conftest import connect
+from helpers import call_error, call_ok
+
+pytestmark = pytest.mark.anyio
+
+POOL = {"name": "web", "size": "s-2vcpu-4gb", "count": 2}
+CREATE = {"name": "new-cluster", "region": "nyc3", "node_pools": [POOL]}
+LATEST, NEWER_PATCH = "1.33.1-do.0", "1.32.5-do.0"
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def seeded(sandbox: Sandbox):
+    """The seeded cluster record: prod-cluster, nyc3, 3 x s-2vcpu-4gb, tagged production."""
+    (cluster,) = sandbox.world.table("kubernetes").values()
+    return cluster
+
+
+def protect(sandbox: Sandbox) -> None:
+    seeded(sandbox).tags.append("protected")
+
+
+def posts(sandbox: Sandbox, suffix: str = "") -> list[str]:
+    return [
+        path
+        for method, path, _ in sandbox.world.requests
+        if method == "POST" and path.endswith(suffix)
+    ]
+
+
+def code_in(text: str) -> str:
+    match = re.search(r'confirmation_code="([A-Z0-9]{4}-[A-Z0-9]{4})"', text)
+    assert match, text
+    return match.group(1)
+
+
+@pytest.fixture
+async def k8s(sandbox: Sandbox, era: str) -> AsyncIterator[Client]:
+    """A client with the (opt-in) kubernetes toolset, acting without confirmation."""
+    async with connect(sandbox, era, None, toolsets=("kubernetes",), confirm="never") as client:
+        yield client
+
+
+@pytest.fixture
+def cluster_id(sandbox: Sandbox) -> str:
+    return seeded(sandbox).id
+
+
+# -- list and get ----------------------------------------------------------------------------
+
+
+async def test_kubernetes_is_an_opt_in_toolset(sandbox):
+    async with connect(sandbox) as default, connect(sandbox, toolsets=("all",)) as everything:
+        assert not [t for t in (await default.list_tools()).tools if "kubernetes" in t.name]
+        listed = {t.name for t in (await everything.list_tools()).tools}
+    assert {"kubernetes_cluster_list", "kubernetes_cluster_action"} <= listed
+
+
+async def test_list_is_compact_and_paginates(k8s, cluster_id):
+    for name in ("second", "third"):
+        await call_ok(k8s, "kubernetes_cluster_create", **{**CREATE, "name": name}, wait=False)
+    first = await call_ok(k8s, "kubernetes_cluster_list", per_page=2)
+    assert first["total"] == 3 and first["has_more"] is True and first["next_page"] == 2
+    second = await call_ok(k8s, "kubernetes_cluster_list", per_page=2, page=2)
+    assert len(second["items"]) == 1 and second["has_more"] is False
+    prod = next(c for c in first["items"] if c["id"] == cluster_id)
+    assert prod == {
+        "id": cluster_id,
+        "name": "prod-cluster",
+        "region": "nyc3",
+        "version": "1.32.2-do.0",
+        "state": "running",
+        "node_pools": ["prod-pool: s-2vcpu-4gb x 3"],
+        "endpoint": f"https://{cluster_id}.k8s.ondigitalocean.com",
+        "tags": ["production"],  # without DigitalOcean's own k8s tags
+    }
+    raw = (await call_ok(k8s, "kubernetes_cluster_list", detail=True))["items"]
+    assert "maintenance_policy" in raw[0] and "k8s" in raw[0]["tags"]
+
+
+async def test_get_shows_pools_nodes_and_available_upgrades(k8s, cluster_id):
+    item = (await call_ok(k8s, "kubernetes_cluster_get", cluster_id=cluster_id))["item"]
+    assert item["available_upgrades"] == [LATEST, NEWER_PATCH]
+    assert item["maintenance_window"] == "sunday 04:00 UTC, 4h0m0s"
+    assert item["vpc_uuid"] and item["ipv4"] and item["state"] == "running"
+    (pool,) = item["node_pools"]
+    assert (pool["name"], pool["size"], pool["count"]) == ("prod-pool", "s-2vcpu-4gb", 3)
+    assert [node["state"] for node in pool["nodes"]] == ["running"] * 3
+    assert all(node["name"].startswith("prod-pool-") for node in pool["nodes"])
+    full = (await call_ok(k8s, "kubernetes_cluster_get", cluster_id=cluster_id, detail=True))[
+        "item"
+    ]
+    assert full["node_pools"][0]["nodes"][0]["status"] == {"state": "running"}
+
+
+async def test_an_unknown_cluster_says_where_to_look(k8s):
+    for tool in (
+        "kubernetes_cluster_get",
+        "kubernetes_kubeconfig_get",
+        "kubernetes_cluster_delete",
+    ):
+        error = await call_error(k8s, tool, cluster_id=MISSING)
+        assert f"Kubernetes cluster {MISSING} does not exist" in error, tool
+        assert "kubernetes_cluster_list shows the ids" in error, tool
+
+
+# -- create ----------------------------------------------------------------------------------
+
+
+async def test_create_waits_until_running_with_progress_and_costs(k8s, sandbox):
+    progress: list[str | None] = []
+
+    async def on_progress(done, total, message):
+        progress.append(message)
+
+    pools = [
+        POOL,
+        {
+            "name": "batch",
+            "size": "s-4vcpu-8gb",
+            "count": 1,
+            "auto_scale": True,
+            "min_nodes": 1,
+            "max_nodes": 3,
+            "tags": ["batch"],
+            "labels": {"tier": "batch"},
+        },
+    ]
+    result = await k8s.call_tool(
+        "kubernetes_cluster_create",
+        {**CREATE, "node_pools": pools, "tags": ["web"], "auto_upgrade": True},
+        progress_callback=on_progress,
+    )
+    assert not result.is_error, result.content
+    created = result.structured_content
+    assert created["done"] is True
+    cluster = created["resources"][0]
+    assert cluster["state"] == "running" and cluster["version"] == LATEST  # default: the newest
+    assert cluster["node_pools"][1]["labels"] == {"tier": "batch"}
+    assert cluster["node_pools"][1]["tags"] == ["batch"] and cluster["auto_upgrade"] is True
+    assert all(n["state"] == "running" for p in cluster["node_pools"] for n in p["nodes"])
+    # 2 x $24 + up to 3 x $48 (autoscaling's ceiling), from /v2/sizes
+    assert created["cost"]["monthly_usd"] == 192.0 and created["cost"]["estimate"] is False
+    assert "batch: up to 3 x s-4vcpu-8gb" in created["cost"]["detail"]
+    assert any(m and "provisioning" in m for m in progress), progress
+    assert "kubernetes_kubeconfig_get" in result.content[0].text
+    assert len(posts(sandbox, "/v2/kubernetes/clusters")) == 1
+    assert sandbox.world.count("GET", "/v2/kubernetes/options") == 1
+
+
+async def test_create_without_wait_returns_at_once(k8s):
+    created = await call_ok(
+        k8s, "kubernetes_cluster_create", **CREATE, version=NEWER_PATCH, wait=False
+    )
+    assert created["done"] is False
+    assert created["resources"][0]["state"] == "provisioning"
+    assert created["resources"][0]["version"] == NEWER_PATCH
+    assert "kubernetes_cluster_get" in created["message"]
+
+
+async def test_create_stops_at_the_timeout_saying_how_to_check(k8s):
+    created = await call_ok(k8s, "kubernetes_cluster_create", **CREATE, timeout=0.05)
+    assert created["done"] is False
+    assert "still in progress" in created["message"] and "do not repeat" in created["message"]
+
+
+async def test_create_refuses_a_name_in_use(k8s, sandbox):
+    error = await call_error(k8s, "kubernetes_cluster_create", **{**CREATE, "name": "prod-cluster"})
+    assert "already exists" in error and seeded(sandbox).id in error
+    assert posts(sandbox) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"name": "Prod Cluster"}, "Invalid cluster name"),
+        ({"node_pools": [POOL, POOL]}, "must be different"),
+        ({"node_pools": [{**POOL, "colour": "red"}]}, "unknown colour"),
+        ({"node_pools": [{**POOL, "count": 0}]}, "count must be an integer of at least 1"),
+        ({"node_pools": [{"name": "web", "count": 1}]}, "size is required"),
+        ({"node_pools": [{**POOL, "min_nodes": 1}]}, "need auto_scale=true"),
+        (
+            {"node_pools": [{**POOL, "auto_scale": True, "min_nodes": 3, "max_nodes": 2}]},
+            "min_nodes <= count <= max_nodes",
+        ),
+        ({"node_pools": [{**POOL, "labels": {"tier": 1}}]}, "labels must map names to strings"),
+        ({"tags": ["no spaces"]}, "Tags are letters"),
+    ],
+)
+async def test_bad_create_input_is_refused_before_any_request(k8s, sandbox, change, expected):
+    error = await call_error(k8s, "kubernetes_cluster_create", **{**CREATE, **change})
+    assert expected in error
+    assert sandbox.world.requests == []
+
+
+async def test_an_unknown_node_size_is_refused_before_the_create(k8s, sandbox):
+    pools = [{**POOL, "size": "s-64vcpu-1tb"}]
+    error = await call_error(k8s, "kubernetes_cluster_create", **{**CREATE, "node_pools": pools})
+    assert "Unknown node size s-64vcpu-1tb" in error and "size_list" in error
+    assert posts(sandbox) == []
+
+
+async def test_create_cost_respects_the_limit_and_ha_is_an_estimate(sandbox, era):
+    async with connect(sandbox, era, None, toolsets=("all",), max_monthly_cost=60) as client:
+        error = await call_error(client, "kubernetes_cluster_create", **CREATE, ha=True)
+        assert "$88.00/month" in error and "--max-monthly-cost" in error
+        ok = await call_ok(client, "kubernetes_cluster_create", **CREATE, wait=False)
+        assert ok["cost"]["monthly_usd"] == 48.0
+    assert len(posts(sandbox)) == 1
+
+
+async def test_ha_cost_is_marked_as_an_estimate(sandbox):
+    async with connect(sandbox, toolsets=("all",)) as client:
+        created = await call_ok(client, "kubernetes_cluster_create", **CREATE, ha=True, wait=False)
+    assert created["cost"]["monthly_usd"] == 88.0 and created["cost"]["estimate"] is True
+    assert created["resources"][0]["ha"] is True
+
+
+# -- kubeconfig: a secret --------------------------------------------------------------------
+
+
+async def test_kubeconfig_is_returned_as_yaml_with_its_expiry(k8s, sandbox, cluster_id):
+    item = (
+        await call_ok(k8s, "kubernetes_kubeconfig_get", cluster_id=cluster_id, expiry_seconds=300)
+    )["item"]
+    kubeconfig = item["kubeconfig"]
+    assert (
+        kubeconfig.startswith("apiVersion: v1\n")
+        and "current-context: do-nyc3-prod-cluster" in kubeconfig
+    )
+    assert re.search(r"token: [0-9a-f]{64}\n", kubeconfig)
+    assert f"server: https://{cluster_id}.k8s.ondigitalocean.com" in kubeconfig
+    (query,) = [q for m, p, q in sandbox.world.requests if p.endswith("/kubeconfig")]
+    assert query == "expiry_seconds=300"
+
+
+async def test_the_kubeconfig_token_reaches_the_result_but_no_log(sandbox, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    audit = tmp_path / "audit.jsonl"
+    cluster_id = seeded(sandbox).id
+    async with connect(sandbox, "auto", None, toolsets=("all",), audit_log=audit) as client:
+        await call_ok(client, "kubernetes_cluster_create", **CREATE, wait=False)  # audited
+        result = await client.call_tool("kubernetes_kubeconfig_get", {"cluster_id": cluster_id})
+        await call_error(client, "kubernetes_cluster_delete", cluster_id=cluster_id)  # logged
+    assert not result.is_error
+    token = re.search(r"token: ([0-9a-f]{64})", result.structured_content["item"]["kubeconfig"])
+    assert token, result.structured_content
+    secret = token.group(1)
+    assert secret in result.content[0].text  # the agent asked for it, so it gets it
+    logged = audit.read_text()
+    assert "kubernetes_cluster_create" in logged  # the audit log was written to
+    assert secret not in logged and "kubeconfig_get" not in logged  # reads are not audited
+    assert caplog.records, "nothing was captured: the check would prove nothing"
+    assert secret not in caplog.text and secret[-16:] not in caplog.text
+
+
+# -- upgrade ---------------------------------------------------------------------------------
+
+
+async def test_upgrade_needs_confirmation_then_waits_with_progress(sandbox, era, cluster_id):
+    progress: list[str | None] = []
+
+    async def on_progress(done, total, message):
+        progress.append(message)
+
+    arguments = {"type": "upgrade", "cluster_id": cluster_id, "version": LATEST}
+    async with connect(sandbox, era, None, toolsets=("kubernetes",)) as client:
+        preview = await call_error(client, "kubernetes_cluster_action", **arguments)
+        assert f"Confirmation needed: Upgrade 1 cluster: prod-cluster ({cluster_id})." in preview
+        assert "From 1.32.2-do.0 to 1.33.1-do.0: every node is drained and replaced" in preview
+        assert posts(sandbox) == []
+        result = await client.call_tool(
+            "kubernetes_cluster_action",
+            {**arguments, "confirmation_code": code_in(preview)},
+            progress_callback=on_progress,
+        )
+    assert not result.is_error, result.content
+    done = result.structured_content
+    assert done["done"] is True and done["resources"][0]["version"] == LATEST
+    assert done["resources"][0]["state"] == "running"
+    assert any(m and "upgrading" in m for m in progress), progress
+    assert len(posts(sandbox, "/upgrade")) == 1
+
+
+async def test_upgrade_to_an_unavailable_version_lists_the_available_ones(k8s, sandbox, cluster_id):
+    error = await call_error(
+        k8s,
+        "kubernetes_cluster_action",
+        type="upgrade",
+        cluster_id=cluster_id,
+        version="1.30.0-do.0",
+    )
+    assert "not an available upgrade" in error and f"{LATEST}, {NEWER_PATCH}" in error
+    assert posts(sandbox) == []
+
+
+async def test_a_protected_cluster_is_not_upgraded_or_deleted(sandbox, era, cluster_id):
+    protect(sandbox)
+    async with connect(sandbox, era, None, toolsets=("kubernetes",), confirm="never") as client:
+        upgrade = await call_error(
+            client,
+            "kubernetes_cluster_action",
+            type="upgrade",
+            cluster_id=cluster_id,
+            version=LATEST,
+        )
+        delete = await call_error(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
+        pool_id = seeded(sandbox).pools[0].id
+        pool = await call_error(
+            client,
+            "kubernetes_cluster_action",
+            type="delete_pool",
+            cluster_id=cluster_id,
+            node_pool_id=pool_id,
+        )
+    for error in (upgrade, delete, pool):
+        assert "tagged 'protected'" in error and "Nothing was changed" in error
+    assert (
+        posts(sandbox) == []
+        and sandbox.world.count("DELETE", f"/v2/kubernetes/clusters/{cluster_id}") == 0
+    )
+
+
+async def test_upgrade_without_wait_returns_while_upgrading(k8s, cluster_id):
+    started = await call_ok(
+        k8s,
+        "kubernetes_cluster_action",
+        type="upgrade",
+        cluster_id=cluster_id,
+        version=NEWER_PATCH,
+        wait=False,
+    )
+    assert started["done"] is False and started["resources"][0]["state"] == "upgrading"
+    assert "kubernetes_cluster_get" in started["message"]
+
+
+# -- node pools ------------------------------------------------------------------------------
+
+
+async def test_adding_a_pool_costs_money_but_needs_no_confirmation(sandbox, era, cluster_id):
+    new = {"name": "extra", "size": "s-4vcpu-8gb", "count": 2, "labels": {"tier": "db"}}
+    async with connect(sandbox, era, None, toolsets=("kubernetes",)) as client:
+        added = await call_ok(
+            client, "kubernetes_cluster_action", type="add_pool", cluster_id=cluster_id, pool=new
+        )
+    assert added["done"] is True and added["cost"]["monthly_usd"] == 96.0
+    pool = added["resources"][0]
+    assert (
+        pool["labels"] == {"tier": "db"} and [n["state"] for n in pool["nodes"]] == ["running"] * 2
+    )
+    assert "extra: s-4vcpu-8gb x 2" in added["message"]
+
+
+async def test_adding_a_pool_over_the_cost_limit_is_refused(sandbox, cluster_id):
+    new = {"name": "big", "size": "s-8vcpu-16gb", "count": 3}
+    async with connect(sandbox, toolsets=("kubernetes",), max_monthly_cost=100) as client:
+        error = await call_error(
+            client, "kubernetes_cluster_action", type="add_pool", cluster_id=cluster_id, pool=new
+        )
+    assert "$288.00/month" in error and "--max-monthly-cost" in error
+    assert posts(sandbox) == []
+
+
+async def test_growing_a_pool_shows_the_cost_difference_and_waits(sandbox, cluster_id):
+    pool_id = seeded(sandbox).pools[0].id
+    async with connect(sandbox, toolsets=("kubernetes",)) as client:
+        grown = await call_ok(
+            client,
+            "kubernetes_cluster_action",
+            type="resize_pool",
+            cluster_id=cluster_id,
+            node_pool_id=pool_id,
+            pool={"count": 5},
+        )
+    assert grown["cost"]["monthly_usd"] == 48.0 and "3 -> 5" in grown["cost"]["detail"]
+    assert grown["done"] is True and len(grown["resources"][0]["nodes"]) == 5
+    assert {n["state"] for n in grown["resources"][0]["nodes"]} == {"running"}
+
+
+async def test_shrinking_a_pool_is_confirmed_and_drains_nodes(sandbox, era, cluster_id):
+    pool_id = seeded(sandbox).pools[0].id
+    arguments = {
+        "type": "resize_pool",
+        "cluster_id": cluster_id,
+        "node_pool_id": pool_id,
+        "pool": {"count": 1},
+    }
+    async with connect(sandbox, era, None, toolsets=("kubernetes",)) as client:
+        preview = await call_error(client, "kubernetes_cluster_action", **arguments)
+        assert "Shrink 1 node pool: prod-pool" in preview and "2 nodes are drained" in preview
+        assert "-$48.00/month" in preview
+        shrunk = await call_ok(
+            client, "kubernetes_cluster_action", **arguments, confirmation_code=code_in(preview)
+        )
+    assert shrunk["done"] is True and len(shrunk["resources"][0]["nodes"]) == 1
+    assert len(seeded(sandbox).pools[0].nodes) == 1
+
+
+async def test_autoscaling_a_pool_costs_up_to_its_maximum(k8s, sandbox, cluster_id):
+    pool_id = seeded(sandbox).pools[0].id
+    scaled = await call_ok(
+        k8s,
+        "kubernetes_cluster_action",
+        type="resize_pool",
+        cluster_id=cluster_id,
+        node_pool_id=pool_id,
+        pool={"auto_scale": True, "min_nodes": 2, "max_nodes": 6},
+    )
+    assert scaled["cost"]["monthly_usd"] == 72.0  # 3 more nodes at most
+    assert "prod-pool: s-2vcpu-4gb x 3 (auto 2-6)" in scaled["message"]
+    pool = seeded(sandbox).pools[0]
+    assert (pool.auto_scale, pool.min_nodes, pool.max_nodes, pool.count) == (True, 2, 6, 3)
+
+
+async def test_deleting_a_pool_needs_confirmation(sandbox, cluster_id):
+    record = seeded(sandbox)
+    async with connect(sandbox, toolsets=("kubernetes",), confirm="never") as client:
+        last = await call_error(
+            client,
+            "kubernetes_cluster_action",
+            type="delete_pool",
+            cluster_id=cluster_id,
+            node_pool_id=record.pools[0].id,
+        )
+        assert "422" in last and "at least one node pool" in last  # the API's rule, relayed
+        extra = {"name": "extra", "size": "s-2vcpu-4gb", "count": 1}
+        await call_ok(
+            client, "kubernetes_cluster_action", type="add_pool", cluster_id=cluster_id, pool=extra
+        )
+    extra_id = record.pools[1].id
+    answers: list[str] = []
+
+    async def dialog(_context, params) -> ElicitResult:
+        answers.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with connect(sandbox, "auto", dialog, toolsets=("kubernetes",)) as client:
+        deleted = await call_ok(
+            client,
+            "kubernetes_cluster_action",
+            type="delete_pool",
+            cluster_id=cluster_id,
+            node_pool_id=extra_id,
+        )
+    assert answers and answers[0].startswith("Delete 1 node pool: extra")
+    assert "-$24.00/month" in answers[0]
+    assert deleted["resources"] == [{"id": extra_id, "name": "extra"}]
+    assert [p.name for p in record.pools] == ["prod-pool"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"type": "upgrade"}, "upgrade needs version"),
+        (
+            {"type": "upgrade", "version": LATEST, "node_pool_id": "x"},
+            "node_pool_id does not apply",
+        ),
+        ({"type": "add_pool"}, "add_pool needs pool"),
+        ({"type": "add_pool", "pool": {"name": "x", "count": 1}}, "size is required"),
+        ({"type": "resize_pool", "pool": {"count": 2}}, "resize_pool needs node_pool_id"),
+        ({"type": "resize_pool", "node_pool_id": "x"}, "resize_pool needs pool"),
+        (
+            {"type": "resize_pool", "node_pool_id": "x", "pool": {"size": "s-1vcpu-2gb"}},
+            "resize_pool changes only count",
+        ),
+        ({"type": "delete_pool", "node_pool_id": "x", "version": LATEST}, "version does not apply"),
+    ],
+)
+async def test_bad_action_input_is_refused_before_any_request(k8s, sandbox, arguments, expected):
+    error = await call_error(k8s, "kubernetes_cluster_action", cluster_id=MISSING, **arguments)
+    assert expected in error
+    assert sandbox.world.requests == []
+
+
+async def test_an_unknown_pool_says_where_to_look(k8s, sandbox, cluster_id):
+    error = await call_error(
+        k8s,
+        "kubernetes_cluster_action",
+        type="delete_pool",
+        cluster_id=cluster_id,
+        node_pool_id=MISSING,
+    )
+    assert f"Node pool {MISSING} is not in cluster prod-cluster" in error
+    assert "kubernetes_cluster_get" in error
+    assert not [r for r in sandbox.world.requests if r[0] == "DELETE"]
+
+
+async def test_a_resize_that_breaks_autoscaling_bounds_is_refused(k8s, sandbox, cluster_id):
+    pool_id = seeded(sandbox).pools[0].id
+    error = await call_error(
+        k8s,
+        "kubernetes_cluster_action",
+        type="resize_pool",
+        cluster_id=cluster_id,
+        node_pool_id=pool_id,
+        pool={"auto_scale": True, "max_nodes": 2},  # count stays 3
+    )
+    assert "min_nodes <= count <= max_nodes" in error
+    assert not [r for r in sandbox.world.requests if r[0] == "PUT"]
+
+
+# -- delete ----------------------------------------------------------------------------------
+
+
+async def test_delete_shows_a_preview_and_runs_with_the_code(sandbox, era, cluster_id, tmp_path):
+    audit = tmp_path / "audit.jsonl"
+    async with connect(sandbox, era, None, toolsets=("kubernetes",), audit_log=audit) as client:
+        preview = await call_error(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
+        assert f"Delete 1 cluster: prod-cluster ({cluster_id})." in preview
+        assert "Its 3 nodes" in preview and "load balancers and volumes" in preview
+        assert sandbox.world.count("DELETE", f"/v2/kubernetes/clusters/{cluster_id}") == 0
+        deleted = await call_ok(
+            client,
+            "kubernetes_cluster_delete",
+            cluster_id=cluster_id,
+            confirmation_code=code_in(preview),
+        )
+        assert deleted["item"] == {"id": cluster_id, "deleted": True}
+        gone = await call_error(client, "kubernetes_cluster_get", cluster_id=cluster_id)
+    assert "does not exist" in gone
+    outcome = [json.loads(line) for line in audit.read_text().splitlines()][-1]
+    assert outcome["outcome"] == "ok" and outcome["deleted"][0]["id"] == cluster_id
+
+
+async def test_a_list_of_100_clusters_is_under_15_percent_of_the_api_json(k8s, sandbox):
+    def send(method: str, path: str, body: dict | None = None) -> str:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(sandbox.url + path, data=data, method=method)
+        request.add_header("Authorization", "Bearer dop_v1_test")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request) as response:
+            return response.read().decode()
+
+    for number in range(99):  # one cluster is seeded
+        body = {**CREATE, "name": f"bench-{number:03d}", "version": "latest", "tags": ["bench"]}
+        send("POST", "/v2/kubernetes/clusters", body)
+    raw = send("GET", "/v2/kubernetes/clusters?per_page=100")
+    listed = await call_ok(k8s, "kubernetes_cluster_list", per_page=100)
+    assert len(listed["items"]) == 100
+    compact = json.dumps(listed, separators=(",", ":"))
+    assert len(compact) < 0.15 * len(raw), (len(compact), len(raw))
