@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mcp import Client
+from mcp.types import ElicitResult
 
 
 async def call_ok(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
@@ -24,3 +26,24 @@ async def call_error(client: Client, tool: str, **arguments: Any) -> str:
 
 def error_text(result: Any) -> str:
     return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+def code_in(text: str) -> str:
+    """The confirmation code a preview asks the agent to send back."""
+    match = re.search(r'confirmation_code="([A-Z0-9]{4}-[A-Z0-9]{4})"', text)
+    assert match, text
+    return match.group(1)
+
+
+class Dialog:
+    """A client-side confirmation dialog that answers ``answer`` and records its questions."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.questions: list[str] = []
+
+    async def __call__(self, _context: Any, params: Any) -> ElicitResult:
+        self.questions.append(params.message)
+        if self.answer == "accept":
+            return ElicitResult(action="accept", content={"confirm": True})
+        return ElicitResult(action=self.answer)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from conftest import connect
-from helpers import call_error, call_ok
+from helpers import call_error, call_ok, code_in
 
 pytestmark = pytest.mark.anyio
 
@@ -78,7 +76,7 @@ async def test_a_delete_needs_confirmation(sandbox, era):
         preview = await call_error(client, "api_call", **arguments)
         assert "Confirmation needed" in preview and "app-1" in preview
         assert sandbox.world.count("DELETE", f"/v2/droplets/{APP_1}") == 0
-        code = re.search(r'confirmation_code="([^"]+)"', preview).group(1)
+        code = code_in(preview)
         await call_ok(client, "api_call", confirmation_code=code, **arguments)
     assert APP_1 not in sandbox.world.droplets
 

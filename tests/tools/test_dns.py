@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -12,7 +11,7 @@ import pytest
 from mcp.types import ElicitResult
 
 from conftest import connect
-from helpers import call_error, call_ok
+from helpers import call_error, call_ok, code_in
 
 pytestmark = pytest.mark.anyio
 
@@ -342,12 +341,6 @@ async def test_the_soa_record_cannot_be_deleted(client, sandbox):
 # -- trust -----------------------------------------------------------------------------------
 
 
-def _code(text: str) -> str:
-    match = re.search(r'confirmation_code="([A-Z0-9]{4}-[A-Z0-9]{4})"', text)
-    assert match, text
-    return match.group(1)
-
-
 async def test_domain_delete_needs_a_code_and_shows_the_records_lost(sandbox, era):
     async with connect(sandbox, era, None) as client:
         preview = await call_error(client, "domain_delete", name="example.com")
@@ -356,12 +349,14 @@ async def test_domain_delete_needs_a_code_and_shows_the_records_lost(sandbox, er
             f"All its {SEEDED_RECORDS} DNS records are deleted with it"
         ) in preview
         assert sent(sandbox, "DELETE") == []
-        code = _code(preview)
+        code = code_in(preview)
         other = await call_error(
             client, "domain_delete", name="example.net", confirmation_code=code
         )
         assert "Refused" in other
-        await call_ok(client, "domain_delete", name="example.com", confirmation_code=_code(preview))
+        await call_ok(
+            client, "domain_delete", name="example.com", confirmation_code=code_in(preview)
+        )
     assert "example.com" not in sandbox.world.table("domains")
 
 

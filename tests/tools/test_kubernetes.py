@@ -15,7 +15,7 @@ from mcp.types import ElicitResult
 
 from cargoshipper.sandbox import Sandbox
 from conftest import connect
-from helpers import call_error, call_ok
+from helpers import call_error, call_ok, code_in
 
 pytestmark = pytest.mark.anyio
 
@@ -41,12 +41,6 @@ def posts(sandbox: Sandbox, suffix: str = "") -> list[str]:
         for method, path, _ in sandbox.world.requests
         if method == "POST" and path.endswith(suffix)
     ]
-
-
-def code_in(text: str) -> str:
-    match = re.search(r'confirmation_code="([A-Z0-9]{4}-[A-Z0-9]{4})"', text)
-    assert match, text
-    return match.group(1)
 
 
 @pytest.fixture

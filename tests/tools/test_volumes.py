@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from mcp.types import ElicitResult
 
 from conftest import connect
-from helpers import call_error, call_ok
+from helpers import Dialog, call_error, call_ok, code_in
 
 pytestmark = pytest.mark.anyio
 
@@ -27,20 +26,6 @@ def posts(sandbox) -> list[tuple[str, str, str]]:
 
 def volume_record(sandbox, volume_id: str):
     return sandbox.world.table("volumes")[volume_id]
-
-
-class Dialog:
-    """A client-side confirmation dialog that records what it was asked."""
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.questions: list[str] = []
-
-    async def __call__(self, _context, params) -> ElicitResult:
-        self.questions.append(params.message)
-        if self.answer == "accept":
-            return ElicitResult(action="accept", content={"confirm": True})
-        return ElicitResult(action=self.answer)
 
 
 # -- list and get ----------------------------------------------------------------------------
@@ -346,7 +331,7 @@ async def test_delete_needs_a_confirmation_code_without_a_dialog(sandbox, era):
         assert f"Confirmation needed: Delete 1 volume: scratch ({SCRATCH})." in preview
         assert "gone for good" in preview
         assert sandbox.world.count("DELETE", f"/v2/volumes/{SCRATCH}") == 0
-        code = re.search(r'confirmation_code="([A-Z0-9-]+)"', preview).group(1)
+        code = code_in(preview)
         done = await call_ok(client, "volume_delete", volume_id=SCRATCH, confirmation_code=code)
     assert done["item"]["deleted"] is True
     assert SCRATCH not in sandbox.world.table("volumes")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 
@@ -12,7 +11,7 @@ import pytest
 
 from cargoshipper.sandbox import Fault
 from conftest import TEST_TOKEN, connect
-from helpers import call_error, call_ok
+from helpers import call_error, call_ok, code_in
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +34,7 @@ async def test_every_change_has_an_intent_and_an_outcome(sandbox, era, tmp_path)
             **CREATE,
         )
         preview = await call_error(client, "droplet_delete", droplet_id=501_000_101)
-        code = re.search(r'confirmation_code="([^"]+)"', preview).group(1)
+        code = code_in(preview)
         await call_ok(client, "droplet_delete", droplet_id=501_000_101, confirmation_code=code)
         await call_error(client, "droplet_create", name="bad-1", **{**CREATE, "size": "nope"})
 

@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 import anyio
 import pytest
-from mcp.types import ElicitResult
 
 from conftest import connect
-from helpers import call_error, call_ok
+from helpers import Dialog, call_error, call_ok, code_in
 
 pytestmark = pytest.mark.anyio
 
 APP_1 = 501_000_101  # seeded droplet "app-1", tagged web
 
 
-class Dialog:
-    """A client-side confirmation dialog that records what it was asked."""
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.questions: list[str] = []
-
-    async def __call__(self, _context, params) -> ElicitResult:
-        self.questions.append(params.message)
-        if self.answer == "accept":
-            return ElicitResult(action="accept", content={"confirm": True})
-        return ElicitResult(action=self.answer)
-
-
 def deletes(sandbox) -> int:
     return sum(1 for method, path, _ in sandbox.world.requests if method == "DELETE")
-
-
-def code_in(text: str) -> str:
-    match = re.search(r'confirmation_code="([A-Z0-9]{4}-[A-Z0-9]{4})"', text)
-    assert match, text
-    return match.group(1)
 
 
 async def test_delete_runs_after_the_user_accepts_the_dialog(sandbox, era):
