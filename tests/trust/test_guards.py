@@ -126,5 +126,7 @@ async def test_balance_shows_the_run_rate(sandbox):
     async with connect(sandbox) as client:
         item = (await call_ok(client, "balance_get"))["item"]
     run_rate = item["run_rate"]
-    assert run_rate["by_kind"]["droplets"]["count"] == 3
+    droplets, volumes = run_rate["by_kind"]["droplets"], run_rate["by_kind"]["volumes"]
+    assert droplets["count"] == 3 and volumes["count"] == 3 and volumes["estimate"]
+    assert run_rate["monthly_usd"] == round(droplets["monthly_usd"] + volumes["monthly_usd"], 2)
     assert run_rate["monthly_usd"] > 0 and "month_to_date_usage" in item

@@ -8,6 +8,7 @@ from ..access import DOAccess
 from ..registry import Access, Toolset
 from ._common import ItemResult, pick
 from .droplets import BACKUP_SHARE
+from .volumes import GIB_HOURLY, GIB_MONTHLY
 
 TOOLSET = Toolset("account", "The account: who it is, its limits, its balance.")
 
@@ -39,7 +40,7 @@ async def account_get(do: DOAccess) -> ItemResult:
 @TOOLSET.tool(Access.READ)
 async def balance_get(do: DOAccess) -> ItemResult:
     """Show money in USD: month-to-date usage and balance, the account balance, and the run
-    rate: what the droplets it can see cost per month (backups included)."""
+    rate: what its droplets and volumes cost per month."""
     balance = await do.call("balance.get")
     item = pick(
         balance,
@@ -54,16 +55,32 @@ async def balance_get(do: DOAccess) -> ItemResult:
 
 
 async def run_rate(do: DOAccess) -> dict[str, Any]:
-    """The monthly and hourly cost of the resources the tools can see, by kind."""
+    """The monthly and hourly cost of the resources the tools can see, by kind. Droplets (and
+    so Kubernetes nodes, which are droplets) from their sizes' prices, backups included;
+    volumes from the published per-GiB price (an estimate)."""
     droplets = (await do.list_all("droplets.list", "droplets")).items
-    monthly = hourly = 0.0
-    for droplet in droplets:
-        size = droplet.get("size") or {}
-        factor = 1 + BACKUP_SHARE if "backups" in (droplet.get("features") or []) else 1
-        monthly += size.get("price_monthly", 0) * factor
-        hourly += size.get("price_hourly", 0) * factor
-    return {
-        "monthly_usd": round(monthly, 2),
-        "hourly_usd": round(hourly, 5),
-        "by_kind": {"droplets": {"count": len(droplets), "monthly_usd": round(monthly, 2)}},
+    volumes = (await do.list_all("volumes.list", "volumes")).items
+    kinds = {
+        "droplets": [_droplet_price(droplet) for droplet in droplets],
+        "volumes": [
+            (v.get("size_gigabytes", 0) * GIB_MONTHLY, v.get("size_gigabytes", 0) * GIB_HOURLY)
+            for v in volumes
+        ],
     }
+    by_kind = {
+        kind: {"count": len(prices), "monthly_usd": round(sum(m for m, _ in prices), 2)}
+        for kind, prices in kinds.items()
+    }
+    by_kind["volumes"]["estimate"] = True
+    every = [price for prices in kinds.values() for price in prices]
+    return {
+        "monthly_usd": round(sum(m for m, _ in every), 2),
+        "hourly_usd": round(sum(h for _, h in every), 5),
+        "by_kind": by_kind,
+    }
+
+
+def _droplet_price(droplet: dict[str, Any]) -> tuple[float, float]:
+    size = droplet.get("size") or {}
+    factor = 1 + BACKUP_SHARE if "backups" in (droplet.get("features") or []) else 1
+    return size.get("price_monthly", 0) * factor, size.get("price_hourly", 0) * factor
