@@ -16,7 +16,7 @@ from pydantic import Field
 from ..access import DOAccess
 from ..operations import Operation, get_operation, search
 from ..registry import Access, Toolset
-from ..trust import Plan, Target
+from ..trust import Plan, Target, mask_secrets
 from ._common import Result, clip
 from .droplets import DESTRUCTIVE_ACTIONS, PROTECTED_ACTIONS, plan_create
 
@@ -189,7 +189,9 @@ async def api_call(
         dict[str, Any] | None, Field(description='Query parameters, e.g. {"per_page": 50}.')
     ] = None,
     body: Annotated[dict[str, Any] | None, Field(description="JSON request body.")] = None,
-    full: Annotated[bool, Field(description="Return long strings unclipped.")] = False,
+    full: Annotated[
+        bool, Field(description="Everything: long strings unclipped, secrets (passwords...) shown.")
+    ] = False,
 ) -> CallResult:
     """Call any DigitalOcean API operation found with api_search. Arguments are checked against
     the operation before sending; GETs read, other methods change things (DELETEs confirm)."""
@@ -199,7 +201,8 @@ async def api_call(
         arguments[op.body_param] = body
     subject = " ".join(f"{key} {value}" for key, value in (path_params or {}).items()) or op.id
     answer = await do.call(op.id, subject=subject, **arguments)
-    result = CallResult(operation=op.id, body=answer if full else _clip_all(answer))
+    shown = answer if full else mask_secrets(_clip_all(answer), "<secret: full=true shows it>")
+    result = CallResult(operation=op.id, body=shown)
     if isinstance(answer, dict) and "meta" in answer:
         result.total = (answer.get("meta") or {}).get("total")
         next_url = ((answer.get("links") or {}).get("pages") or {}).get("next")

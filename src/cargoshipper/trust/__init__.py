@@ -4,10 +4,11 @@ One mechanism that every tool declares into (``registry.ToolSpec``: its class an
 never per-tool code: the guard (``_guard.py``) wraps each tool once at registration.
 """
 
-from ._audit import AuditLog, format_record, parse_since, read_records, redact
+from ._audit import AuditLog, format_record, parse_since, read_records
 from ._codes import ConfirmationCodes
 from ._guard import Guard
 from ._plan import Cost, Plan, Target
+from ._secrets import mask_secrets, redact
 
 __all__ = [
     "AuditLog",
@@ -17,6 +18,7 @@ __all__ = [
     "Plan",
     "Target",
     "format_record",
+    "mask_secrets",
     "parse_since",
     "read_records",
     "redact",

@@ -16,27 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-#: Argument names whose values never reach the log.
-SECRET_ARGUMENTS = frozenset(
-    {"user_data", "password", "token", "secret", "private_key", "kubeconfig", "uri", "private_uri"}
-)
-
-
-def redact(arguments: dict[str, Any]) -> dict[str, Any]:
-    """Arguments safe to log: secret-bearing values (at any depth, e.g. inside an api_call
-    body) replaced by their size."""
-    return {name: _redact(name, value) for name, value in arguments.items() if value is not None}
-
-
-def _redact(name: str, value: Any) -> Any:
-    if name in SECRET_ARGUMENTS or name.endswith(("password", "_token", "_secret", "_key")):
-        return f"<redacted {len(str(value))} chars>"
-    if isinstance(value, dict):
-        return {key: _redact(key, item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redact(name, item) if isinstance(item, dict | list) else item for item in value]
-    return value
-
 
 class AuditLog:
     """Append-only JSON lines at ``path``; thread-safe."""

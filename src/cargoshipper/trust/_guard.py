@@ -31,9 +31,10 @@ from pydantic import BaseModel, Field
 from ..access import DOAccess, DOError, request_ids
 from ..config import Settings
 from ..registry import Access, ToolSpec
-from ._audit import AuditLog, redact
+from ._audit import AuditLog
 from ._codes import ConfirmationCodes, fingerprint
 from ._plan import Plan
+from ._secrets import redact
 
 log = logging.getLogger("cargoshipper")
 
