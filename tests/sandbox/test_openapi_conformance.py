@@ -25,7 +25,7 @@ from .walk_kubernetes import content_type, walk_kubernetes
 from .walk_volumes import walk_volumes
 
 SPEC = ROOT / "spec" / "digitalocean-public.v2.yaml"
-SERVER = "https://api.digitalocean.com"
+SERVER = "https://api.digitalocean.com"  # the spec's server URL, to match paths; never contacted
 SETTLE = 0.3  # longer than FAST's boot and action times
 
 WEB_1, WEB_2, DB_1 = 501_000_101, 501_000_102, 501_000_103
