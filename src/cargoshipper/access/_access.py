@@ -12,7 +12,7 @@ import anyio
 
 from ..config import Settings
 from ..operations import get_operation
-from ._errors import DOError, error_from_body, error_from_exception
+from ._errors import DOError, body_of, error_from_body, error_from_exception
 from ._pagination import MAX_PER_PAGE, Page, page_from_body, remaining_pages
 from ._ratelimit import RateLimitTracker
 from ._waiting import Progress, Waited, action_finished, describe_action, poll_until
@@ -64,12 +64,8 @@ class DOAccess:
         ``subject`` ("droplet 1") and ``lookup_hint`` ("droplet_list shows the ids") make a
         404 message say what is missing and where to look.
         """
-        try:
-            return await anyio.to_thread.run_sync(partial(self._call_sync, operation, params))
-        except DOError as error:
-            error.subject = error.subject or subject
-            error.lookup_hint = error.lookup_hint or lookup_hint
-            raise
+        work = partial(self._call_sync, operation, params)
+        return await _off_loop(work, subject, lookup_hint)
 
     def _call_sync(self, operation: str, params: dict[str, Any]) -> Any:
         from azure.core.exceptions import AzureError
@@ -89,11 +85,7 @@ class DOAccess:
     async def get_text(self, path: str, /, *, subject: str | None = None, **query: Any) -> str:
         """GET a non-JSON resource as text (e.g. a kubeconfig's YAML, which pydo's own
         ``kubernetes.get_kubeconfig`` cannot decode): same pipeline, auth and retries."""
-        try:
-            return await anyio.to_thread.run_sync(partial(self._get_text_sync, path, query))
-        except DOError as error:
-            error.subject = error.subject or subject
-            raise
+        return await _off_loop(partial(self._get_text_sync, path, query), subject, None)
 
     def _get_text_sync(self, path: str, query: dict[str, Any]) -> str:
         from azure.core.exceptions import AzureError
@@ -106,12 +98,8 @@ class DOAccess:
         except AzureError as exc:
             raise error_from_exception(exc, self.rate_limit.last, "GET") from None
         if response.status_code >= 400:
-            try:
-                body: Any = response.json()
-            except Exception:
-                body = response.text()
             raise error_from_body(
-                response.status_code, body, response.headers, self.rate_limit.last
+                response.status_code, body_of(response), response.headers, self.rate_limit.last
             )
         return response.text()
 
@@ -180,6 +168,16 @@ class DOAccess:
             interval=self.settings.poll_interval,
             progress=progress or self.progress,
         )
+
+
+async def _off_loop(work: Callable[[], Any], subject: str | None, lookup_hint: str | None) -> Any:
+    """Run a blocking pydo call in a worker thread; name its subject in any DOError."""
+    try:
+        return await anyio.to_thread.run_sync(work)
+    except DOError as error:
+        error.subject = error.subject or subject
+        error.lookup_hint = error.lookup_hint or lookup_hint
+        raise
 
 
 class _LazyClient:

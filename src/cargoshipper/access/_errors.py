@@ -104,14 +104,20 @@ def error_from_exception(exc: Exception, rate_limit: RateLimit | None, method: s
 
     if isinstance(exc, HttpResponseError) and exc.response is not None:
         response = exc.response
-        try:
-            body: Any = response.json()
-        except Exception:
-            body = response.text() if hasattr(response, "text") else None
-        return error_from_body(response.status_code, body, response.headers, rate_limit)
+        return error_from_body(
+            response.status_code, body_of(response), response.headers, rate_limit
+        )
     sent = isinstance(exc, ServiceResponseError) and method not in ("GET", "HEAD")
     reason = _short_reason(exc)
     return DOError(None, "connection_error", reason, None, rate_limit, may_have_happened=sent)
+
+
+def body_of(response: Any) -> Any:
+    """An error response's body: its JSON, else its text."""
+    try:
+        return response.json()
+    except Exception:
+        return response.text() if hasattr(response, "text") else None
 
 
 def _short_reason(exc: Exception) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from ..access import DOAccess
 from ..registry import Access, Toolset
 from ._common import ItemResult, pick
-from .droplets import BACKUP_SHARE
+from .droplets import size_cost
 from .volumes import GIB_HOURLY, GIB_MONTHLY
 
 TOOLSET = Toolset("account", "The account: who it is, its limits, its balance.")
@@ -81,6 +81,6 @@ async def run_rate(do: DOAccess) -> dict[str, Any]:
 
 
 def _droplet_price(droplet: dict[str, Any]) -> tuple[float, float]:
-    size = droplet.get("size") or {}
-    factor = 1 + BACKUP_SHARE if "backups" in (droplet.get("features") or []) else 1
-    return size.get("price_monthly", 0) * factor, size.get("price_hourly", 0) * factor
+    backups = "backups" in (droplet.get("features") or [])
+    cost = size_cost(droplet["size"], 1, backups)
+    return cost.monthly, cost.hourly

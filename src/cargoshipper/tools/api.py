@@ -18,7 +18,14 @@ from ..operations import Operation, get_operation, search
 from ..registry import Access, Toolset
 from ..trust import Plan, Target, mask_secrets
 from ._common import Result, clip
-from .droplets import DESTRUCTIVE_ACTIONS, PROTECTED_ACTIONS, plan_create
+from .droplets import (
+    DESTRUCTIVE_ACTIONS,
+    PROTECTED_ACTIONS,
+    droplet_target,
+    get_droplet,
+    plan_create,
+)
+from .images import image_target
 
 TOOLSET = Toolset("api", "Any DigitalOcean API operation: search them, call one.")
 
@@ -156,22 +163,12 @@ async def _targets(
 ) -> tuple[Target, ...]:
     """The resources a write names, with their tags where the protection rule needs them."""
     if "droplet_id" in path_params:
-        droplet_id = path_params["droplet_id"]
-        body = await do.call("droplets.get", droplet_id=droplet_id, subject=f"droplet {droplet_id}")
-        droplet = body["droplet"]
-        return (Target("droplet", droplet_id, droplet["name"], tuple(droplet.get("tags") or ())),)
+        return (droplet_target(await get_droplet(do, path_params["droplet_id"])),)
     if "image_id" in path_params and op.path.startswith("/v2/images"):
-        image_id = path_params["image_id"]
-        image = (await do.call("images.get", image_id=image_id, subject=f"image {image_id}"))[
-            "image"
-        ]
-        return (Target("image", image_id, image.get("name", ""), tuple(image.get("tags") or ())),)
+        return (await image_target(do, path_params["image_id"]),)
     if "tag_name" in query and op.path.startswith("/v2/droplets"):
         tagged = (await do.list_all("droplets.list", "droplets", tag_name=query["tag_name"])).items
-        return tuple(
-            Target("droplet", d["id"], d.get("name", ""), tuple(d.get("tags") or ()))
-            for d in tagged
-        )
+        return tuple(droplet_target(droplet) for droplet in tagged)
     kind = op.path.split("/")[2] if op.path.count("/") >= 2 else "resource"
     return tuple(Target(kind, value, str(value)) for value in path_params.values())
 

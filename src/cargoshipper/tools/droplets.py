@@ -94,14 +94,14 @@ def _view(detail: bool, summary: bool = False):
     return droplet_summary if summary else droplet_view
 
 
-async def _get(do: DOAccess, droplet_id: int) -> dict[str, Any]:
+async def get_droplet(do: DOAccess, droplet_id: int) -> dict[str, Any]:
     body = await do.call(
         "droplets.get", droplet_id=droplet_id, subject=f"droplet {droplet_id}", lookup_hint=LOOKUP
     )
     return body["droplet"]
 
 
-def _target(droplet: dict[str, Any]) -> Target:
+def droplet_target(droplet: dict[str, Any]) -> Target:
     return Target(
         "droplet", droplet["id"], droplet.get("name", ""), tuple(droplet.get("tags") or ())
     )
@@ -111,11 +111,11 @@ async def _select(do: DOAccess, droplet_id: int | None, tag_name: str | None) ->
     """The droplets a call names: one by id, or every one with a tag (none is an error)."""
     _, value = require_one(droplet_id=droplet_id, tag_name=tag_name)
     if droplet_id is not None:
-        return [_target(await _get(do, value))]
+        return [droplet_target(await get_droplet(do, value))]
     tagged = (await do.list_all("droplets.list", "droplets", tag_name=value)).items
     if not tagged:
         raise ToolError(f"No droplet has the tag {value!r}; nothing was done.")
-    return [_target(droplet) for droplet in tagged]
+    return [droplet_target(droplet) for droplet in tagged]
 
 
 async def size_prices(do: DOAccess) -> dict[str, dict[str, Any]]:
@@ -127,7 +127,7 @@ async def size_prices(do: DOAccess) -> dict[str, dict[str, Any]]:
 BACKUP_SHARE = 0.2  # weekly backups cost 20 % of the droplet's price
 
 
-def _price(size: dict[str, Any], count: int, backups: bool) -> Cost:
+def size_cost(size: dict[str, Any], count: int, backups: bool) -> Cost:
     factor = count * (1 + BACKUP_SHARE if backups else 1)
     extra = " + weekly backups (20 %)" if backups else ""
     return Cost(
@@ -171,7 +171,7 @@ async def droplet_list(
 async def droplet_get(do: DOAccess, droplet_id: DropletId, detail: Detail = False) -> ItemResult:
     """Show one droplet: status, public/private IPv4 and IPv6, region, size, image, tags,
     volumes, VPC, features, monthly price. detail gives the full API object."""
-    droplet = await _get(do, droplet_id)
+    droplet = await get_droplet(do, droplet_id)
     view = _view(detail)(droplet)
     return ItemResult(item=view).titled(
         f"Droplet {droplet_id} {droplet.get('name')} is {droplet.get('status')}."
@@ -257,7 +257,7 @@ def _create_request(arguments: dict[str, Any]) -> tuple[list[str], dict[str, Any
 async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     targets, body = _create_request(arguments)
     known = (await size_prices(do)).get(body["size"])
-    cost = _price(known, len(targets), bool(body.get("backups"))) if known else None
+    cost = size_cost(known, len(targets), bool(body.get("backups"))) if known else None
     return Plan(
         "create",
         "create",
@@ -327,7 +327,9 @@ async def droplet_create(
 
 
 async def _wait_active(do: DOAccess, droplet_id: int, timeout: float) -> Waited:
-    return await do.wait_until(lambda: _get(do, droplet_id), _is_up, _describe, timeout=timeout)
+    return await do.wait_until(
+        lambda: get_droplet(do, droplet_id), _is_up, _describe, timeout=timeout
+    )
 
 
 def _create_result(waits: list[Waited], actions: list[dict[str, Any]]) -> ActionResult:
@@ -463,7 +465,7 @@ async def _resize_cost(do: DOAccess, targets: list[Target], size: str) -> Cost |
     new = prices.get(size)
     if new is None or len(targets) != 1:
         return None
-    old = prices.get((await _get(do, int(targets[0].id))).get("size_slug", ""))
+    old = prices.get((await get_droplet(do, int(targets[0].id))).get("size_slug", ""))
     if old is None:
         return None
     return Cost(
@@ -527,7 +529,7 @@ async def droplet_action(
 async def _finished_actions(do: DOAccess, kind: str, waits: list[Waited]) -> ActionResult:
     finished = [w.value for w in waits]
     droplet_ids = [a.get("resource_id") for a in finished if a.get("resource_id")]
-    droplets = [droplet_view(await _get(do, i)) for i in droplet_ids[:MAX_NAMES]]
+    droplets = [droplet_view(await get_droplet(do, i)) for i in droplet_ids[:MAX_NAMES]]
     errored = [str(a.get("id")) for a in finished if a.get("status") == "errored"]
     if not all(w.done for w in waits):
         message = unfinished_message(waits, kind)

@@ -128,13 +128,18 @@ async def image_update(
     return ItemResult(item=image_view(updated)).titled(f"Image {image_id} updated.")
 
 
-async def plan_image_delete(do: DOAccess, image_id: int, **_: Any) -> Plan:
+async def image_target(do: DOAccess, image_id: int) -> Target:
+    """An image as a guard target: its name, and its tags for the protection rule."""
     image = (
         await do.call(
             "images.get", image_id=image_id, subject=f"image {image_id}", lookup_hint=LOOKUP
         )
     )["image"]
-    target = Target("image", image_id, image.get("name", ""), tuple(image.get("tags") or ()))
+    return Target("image", image_id, image.get("name", ""), tuple(image.get("tags") or ()))
+
+
+async def plan_image_delete(do: DOAccess, image_id: int, **_: Any) -> Plan:
+    target = await image_target(do, image_id)
     return Plan("delete", "delete", (target,), extra="Droplets can no longer be made from it.")
 
 

@@ -28,14 +28,11 @@ def redact(arguments: dict[str, Any]) -> dict[str, Any]:
 
 def mask_secrets(value: Any, marker: str) -> Any:
     """A JSON value with every secret replaced by ``marker`` (e.g. in an API answer)."""
-    if isinstance(value, dict):
-        return {key: mask(key, item, lambda _: marker) for key, item in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(item, marker) for item in value]
-    return value
+    return mask("", value, lambda _: marker)
 
 
 def mask(key: str, value: Any, replace: Any) -> Any:
+    """``value`` (found under ``key``) with secrets at any depth replaced by ``replace(v)``."""
     if value is not None and is_secret(key) and not isinstance(value, dict | list):
         return replace(value)
     if isinstance(value, dict):
