@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import Client
@@ -17,9 +20,40 @@ TEST_TOKEN = "dop_v1_" + "5e" * 32  # looks like a real token, so leak scans can
 ERAS = ["auto", "legacy"]  # 2026-07-28 (negotiated by "auto") and the handshake era
 
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; .ci/run installs it on a clean machine
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Approval pages the tests start write their runtime files here, not in the user's."""
+    from cargoshipper.approval_page import RUNTIME_DIR_ENV
+
+    directory = tmp_path_factory.mktemp("run")
+    before = os.environ.get(RUNTIME_DIR_ENV)
+    os.environ[RUNTIME_DIR_ENV] = str(directory)
+    yield directory
+    if before is None:
+        os.environ.pop(RUNTIME_DIR_ENV, None)
+    else:
+        os.environ[RUNTIME_DIR_ENV] = before
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """A real headless chromium driven by Playwright (no ``playwright install``)."""
+    if not CHROMIUM.exists() and not os.environ.get("CI"):  # in CI a missing browser fails
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (CI installs it)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        await launched.close()
 
 
 @pytest.fixture
@@ -39,7 +73,8 @@ def settings_for(url: str, **overrides) -> Settings:
         max_retry_wait=3.0,
         retry_backoff=0.05,
         wait_timeout=30.0,
-        confirm="never",  # tool tests act directly; tests/trust covers confirmation
+        confirm="never",  # tool tests act directly; tests/trust covers approvals
+        approval_wait=1.0,  # a call without a dialog waits this long for a person
     )
     values.update(overrides)
     return Settings(**values)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from mcp import Client
@@ -28,22 +27,17 @@ def error_text(result: Any) -> str:
     return " ".join(getattr(block, "text", "") for block in result.content)
 
 
-def code_in(text: str) -> str:
-    """The confirmation code a preview asks the agent to send back."""
-    match = re.search(r'confirmation_code="([A-Z0-9]{4}-[A-Z0-9]{4})"', text)
-    assert match, text
-    return match.group(1)
-
-
 class Dialog:
-    """A client-side confirmation dialog that answers ``answer`` and records its questions."""
+    """A client-side confirmation dialog that records its questions and answers them in turn
+    (the last answer repeats): "accept", "decline" or "cancel"."""
 
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
+    def __init__(self, *answers: str) -> None:
+        self.answers = answers
         self.questions: list[str] = []
 
     async def __call__(self, _context: Any, params: Any) -> ElicitResult:
         self.questions.append(params.message)
-        if self.answer == "accept":
+        answer = self.answers[min(len(self.questions), len(self.answers)) - 1]
+        if answer == "accept":
             return ElicitResult(action="accept", content={"confirm": True})
-        return ElicitResult(action=self.answer)
+        return ElicitResult(action=answer)

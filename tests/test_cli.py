@@ -39,6 +39,8 @@ def test_call_droplet_create_on_the_sandbox_returns_an_active_droplet_with_ipv4(
         "size=s-1vcpu-1gb",
         "image=ubuntu-24-04-x64",
         "--sandbox",
+        "--confirm",
+        "never",
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -112,10 +114,13 @@ def test_token_never_printed_on_errors():
     assert TEST_TOKEN not in done.stdout + done.stderr
 
 
-def test_call_of_a_destructive_tool_without_a_terminal_explains_the_way_out():
-    done = run("call", "droplet_delete", "droplet_id=501000101", "--sandbox")
-    assert done.returncode == 1
-    assert "Confirmation needed" in json.loads(done.stdout)["error"]
+def test_call_of_a_destructive_tool_without_a_terminal_waits_for_approval():
+    done = run(
+        "call", "droplet_delete", "droplet_id=501000101", "--sandbox", "--approval-wait", "1"
+    )
+    assert done.returncode == 3  # nothing was done
+    assert json.loads(done.stdout)["approval"]["status"] == "pending"
+    assert "approval page" in done.stderr and "/r/" in done.stderr  # the person's link
     assert "--confirm never" in done.stderr
     forced = run(
         "call", "droplet_delete", "droplet_id=501000101", "--sandbox", "--confirm", "never"

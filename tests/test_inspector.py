@@ -52,7 +52,7 @@ def test_inspector_lists_and_calls_tools(era):
 
 
 @pytest.mark.parametrize("era", ["legacy", "modern"])
-def test_inspector_gets_a_preview_and_code_instead_of_a_dialog(era):
+def test_inspector_without_a_dialog_gets_pending_and_no_way_to_approve(era):
     code, out = inspect(
         "--method",
         "tools/call",
@@ -61,10 +61,15 @@ def test_inspector_gets_a_preview_and_code_instead_of_a_dialog(era):
         "--tool-arg",
         "droplet_id=501000101",
         era=era,
+        server_flags=("--approval-wait", "1"),
     )
-    assert code == 5  # the Inspector's exit status for an isError result
-    assert "Confirmation needed: Delete 1 droplet: app-1 (501000101)." in out
-    assert "confirmation_code=" in out
+    assert code == 0, out  # a normal result: nothing was done, a person is asked
+    result = json.loads(out)["structuredContent"]
+    assert result["done"] is False and result["approval"]["status"] == "pending"
+    assert "Delete 1 droplet: app-1 (501000101)." in result["approval"]["preview"]
+    assert "token=" not in out
+    assert "/r/" not in out
+    assert "cargoshipper approve" not in out
 
 
 def test_inspector_on_a_read_only_server():

@@ -107,6 +107,23 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", action="store_true", help="print the raw JSON lines")
     audit.set_defaults(handler=_audit)
 
+    pending = commands.add_parser(
+        "pending",
+        help="list the requests waiting for approval in running servers",
+        description="List what agents ask for approval, from the servers on this machine.",
+    )
+    pending.add_argument("--pid", type=int, help="only the server with this process id")
+    pending.set_defaults(handler=_pending)
+    for name, verb in (("approve", "approve"), ("deny", "deny")):
+        decide = commands.add_parser(
+            name,
+            help=f"{verb} a pending request (id from `cargoshipper pending`)",
+            description=f"{verb.capitalize()} one request an agent is waiting on.",
+        )
+        decide.add_argument("id", help="the request id, e.g. ap-1a2b3c4d")
+        decide.add_argument("--pid", type=int, help="only the server with this process id")
+        decide.set_defaults(handler=_decide, approve=name == "approve")
+
     sandbox = commands.add_parser(
         "sandbox",
         help="run the local DigitalOcean simulator alone",
@@ -146,9 +163,17 @@ def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
     trust.add_argument(
         "--confirm",
         choices=CONFIRM_POLICIES,
-        help="destructive calls: auto = ask through the client's dialog, else a one-time code "
-        "(default); code = always the code; never = no confirmation (automation only: an "
-        "agent can then delete anything not protected)",
+        help="what destroys or spends waits for a person: auto = the client's dialog where it "
+        "has one, else the approval page (default); page = always the approval page (for "
+        "hosts that auto-approve dialogs); never = nothing is asked (automation only: an agent "
+        "can then delete or buy anything not protected)",
+    )
+    trust.add_argument(
+        "--approval-wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long a call waits for a person before it returns 'pending' (default 45, "
+        "within the common 60 s client timeout)",
     )
     trust.add_argument(
         "--protected-tag", metavar="TAG", help="tag that blocks destruction (default: protected)"
@@ -187,6 +212,7 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
         "protected_tag",
         "bulk_limit",
         "max_monthly_cost",
+        "approval_wait",
         "audit_log",
     )
     options = trust_options({name: getattr(args, name, None) for name in names})
@@ -261,15 +287,17 @@ def _call(args: argparse.Namespace) -> int:
         if result.is_error:
             text = " ".join(getattr(block, "text", "") for block in result.content)
             print(json.dumps({"error": text}, indent=2))
-            if "confirmation_code=" in text:
-                print(
-                    "cargoshipper: `call` serves one call per process, so this code cannot be "
-                    "used by a later `call`. Run the command on a terminal to answer the "
-                    "question, or, for unattended scripts only, add --confirm never.",
-                    file=sys.stderr,
-                )
             return 1
         print(json.dumps(result.structured_content, indent=2))
+        if (result.structured_content or {}).get("approval"):
+            print(
+                "cargoshipper: nothing was done: it waits for a person's approval. Run the "
+                "command on a terminal to answer the question there, or approve it on the "
+                "approval page (link above) and run it again; unattended scripts only: "
+                "--confirm never.",
+                file=sys.stderr,
+            )
+            return 3
         return 0
 
     with connection(args) as settings:
@@ -354,6 +382,63 @@ def _audit(args: argparse.Namespace) -> int:
     for record in read_records(path, since):
         print(json.dumps(record) if args.json else format_record(record))
     return 0
+
+
+def _approval_pages(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The running approval pages (runtime files), or the one ``--pid`` names."""
+    from .approval_page import runtime_files
+
+    pages = runtime_files()
+    if args.pid is not None:
+        pages = [page for page in pages if page["pid"] == args.pid]
+    if not pages:
+        which = f" with pid {args.pid}" if args.pid is not None else ""
+        raise ConfigError(
+            f"no CargoShipper server{which} with an approval page is running on this machine"
+        )
+    return pages
+
+
+def _pending(args: argparse.Namespace) -> int:
+    from .approval_page import api_call
+
+    count = 0
+    for page in _approval_pages(args):
+        try:
+            status, items = api_call(page, "GET", "/api/pending")
+        except ConnectionError as error:  # one unreachable server must not hide the others
+            print(f"cargoshipper: server {page['pid']}: {error}", file=sys.stderr)
+            continue
+        if status != 200:
+            print(f"cargoshipper: server {page['pid']}: HTTP {status}", file=sys.stderr)
+            continue
+        for item in items:
+            count += 1
+            print(f"{item['id']}  {item['tool']}  (server pid {page['pid']})")
+            print("    " + item["preview"].replace("\n", "\n    "))
+    if not count:
+        print("Nothing is waiting for approval.")
+    return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    from .approval_page import api_call
+
+    body = {"decision": "approve" if args.approve else "deny"}
+    for page in _approval_pages(args):
+        try:
+            status, answer = api_call(page, "POST", f"/api/decide/{args.id}", body)
+        except ConnectionError as error:
+            print(f"cargoshipper: server {page['pid']}: {error}", file=sys.stderr)
+            continue
+        if status == 200:
+            print(f"{answer['id']} {answer['status']} ({answer['tool']})")
+            return 0
+        if status != 404:  # this server knows the id: already decided, expired, ...
+            print(f"cargoshipper: {answer.get('error', f'HTTP {status}')}", file=sys.stderr)
+            return 1
+    print(f"cargoshipper: no request {args.id}; `cargoshipper pending` lists them", file=sys.stderr)
+    return 1
 
 
 def _sandbox(args: argparse.Namespace) -> int:

@@ -44,11 +44,15 @@ class Settings:
     bulk_limit: int = 10
     max_monthly_cost: float | None = None
     audit_log: Path | None = None  # None: no audit log
-    confirmation_ttl: float = 300.0
+    confirmation_ttl: float = 600.0  # how long a pending approval lives
+    approval_wait: float = 45.0  # a call waits this long for a person, within 60 s timeouts
+    approval_port: int = 0  # the loopback approval page (0: any free port)
 
 
-ConfirmPolicy = Literal["auto", "code", "never"]
-CONFIRM_POLICIES: tuple[ConfirmPolicy, ...] = ("auto", "code", "never")
+#: auto: the client's dialog where it has one, else the approval page; page: always the page
+#: (for hosts that auto-approve dialogs); never: nothing is asked (automation only).
+ConfirmPolicy = Literal["auto", "page", "never"]
+CONFIRM_POLICIES: tuple[ConfirmPolicy, ...] = ("auto", "page", "never")
 
 
 def default_audit_log(env: Mapping[str, str] | None = None) -> Path:
@@ -94,7 +98,7 @@ def trust_options(flags: Mapping[str, object], env: Mapping[str, str] | None = N
     """The trust settings: each from its flag when given, else its CARGOSHIPPER_* variable.
 
     ``flags`` holds read_only, toolsets, confirm, protected_tag, bulk_limit,
-    max_monthly_cost and audit_log as the command line gave them (None: not given).
+    max_monthly_cost, approval_wait and audit_log as the command line gave them (None: not given).
     """
     env = os.environ if env is None else env
 
@@ -116,6 +120,11 @@ def trust_options(flags: Mapping[str, object], env: Mapping[str, str] | None = N
             name.strip() for name in str(toolsets).split(",") if name.strip()
         )
     if confirm := pick("confirm"):
+        if confirm == "code":
+            raise ConfigError(
+                "--confirm code was removed: a code the agent could read approved nothing a "
+                "person saw. Use --confirm page: a person approves on CargoShipper's page."
+            )
         if confirm not in CONFIRM_POLICIES:
             raise ConfigError(
                 f"confirm must be one of {', '.join(CONFIRM_POLICIES)}, not {confirm!r}"
@@ -125,6 +134,8 @@ def trust_options(flags: Mapping[str, object], env: Mapping[str, str] | None = N
         options["protected_tag"] = str(protected_tag)
     if (bulk_limit := pick("bulk_limit")) is not None:
         options["bulk_limit"] = _number("bulk limit", bulk_limit, int, minimum=1)
+    if (wait := pick("approval_wait")) is not None:
+        options["approval_wait"] = _number("approval wait", wait, float, minimum=0)
     if (max_cost := pick("max_monthly_cost")) is not None:
         options["max_monthly_cost"] = _number("max monthly cost", max_cost, float, minimum=0)
     audit = pick("audit_log")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from mcp.server import MCPServer
@@ -21,7 +22,9 @@ INSTRUCTIONS = (
     "CargoShipper manages one DigitalOcean account. Tools are named <resource>_<verb>. "
     "Lists are compact and paginated: read has_more/next_page. Long operations wait and report "
     "progress; if one returns done=false, follow its message instead of repeating the call. "
-    "Destructive calls ask the user to confirm; never invent a confirmation_code."
+    "Calls that destroy, spend or remove protection wait for a person's approval; if one "
+    "returns that approval is pending, tell the user and call again later with the same "
+    "arguments. Never try another tool or api_call to get around a refusal."
 )
 
 
@@ -108,13 +111,15 @@ def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) ->
     """The MCPServer with ``tools`` (default: the enabled ones) bound through the guard."""
     enabled = enabled_tools(settings) if tools is None else list(tools)
     hidden = {spec.name: spec for spec in all_tools() if spec not in enabled}
+    guard = Guard(settings, DOAccess(settings))
     server = CargoShipperServer(
         "cargoshipper",
         version=__version__,
         instructions=INSTRUCTIONS,
         middleware=[_RefuseHidden(hidden, settings)],
+        lifespan=_approval_page(guard),
     )
-    guard = Guard(settings, DOAccess(settings))
+    server.guard = guard  # for tests and the CLI; never reachable over MCP
     for spec in enabled:
         server.add_tool(
             guard.bind(spec),
@@ -124,6 +129,28 @@ def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) ->
             structured_output=True,
         )
     return server
+
+
+def _approval_page(guard: Guard) -> Any:
+    """The server's lifespan: the loopback approval page, unless nothing is ever asked."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_server: MCPServer) -> AsyncIterator[dict[str, Any]]:
+        settings = guard.settings
+        if settings.confirm == "never" or settings.read_only:
+            yield {}
+            return
+        from .approval_page import ApprovalPage
+
+        page = ApprovalPage(guard.approvals, settings.audit_log, port=settings.approval_port)
+        async with page:
+            guard.page = page
+            try:
+                yield {}
+            finally:
+                guard.page = None
+
+    return lifespan
 
 
 class _RefuseHidden:

@@ -184,12 +184,14 @@ def _walk_actions(api: Api) -> None:
 
 def _walk_images(api: Api) -> None:
     image = f"/v2/images/{SNAPSHOT}"
+    _expect(api.get(f"/v2/snapshots/{SNAPSHOT}"), 200)
+    _expect(api.get("/v2/snapshots/99999"), 404)
     update = {"name": "renamed", "description": "walk", "distribution": "Ubuntu"}
     _expect(api.put(image, update), 200)
     _expect(api.put(image, {"distribution": "Windows"}), 422)
     _expect(api.put(f"/v2/images/{UBUNTU}", {"name": "mine"}), 403)
     _expect(api.put("/v2/images/99999", {"name": "x"}), 404)
-    _expect(api.delete(image), 204)
+    _expect(api.delete(f"/v2/snapshots/{SNAPSHOT}"), 204)
     _expect(api.delete(image), 404)
 
 
@@ -212,6 +214,7 @@ def _walk_tags(api: Api, droplet_id: int) -> None:
     _expect(api.delete("/v2/tags/walk-tag/resources", resources), 204)
     _expect(api.delete("/v2/tags/walk-tag"), 204)
     _expect(api.delete("/v2/tags/walk-tag"), 404)
+    _expect(api.delete("/v2/images/171000012"), 204)  # the seeded backup
 
 
 def _walk_deletes(api: Api) -> None:

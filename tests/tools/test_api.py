@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import connect
-from helpers import call_error, call_ok, code_in
+from helpers import Dialog, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -70,35 +70,34 @@ async def test_a_write_runs_without_confirmation_and_is_audited(sandbox, tmp_pat
     assert len(lines) == 2 and all('"tool":"api_call"' in line for line in lines)
 
 
-async def test_a_delete_needs_confirmation(sandbox, era):
-    async with connect(sandbox, era, None) as client:
-        arguments = {"operation": "droplets.destroy", "path_params": {"droplet_id": APP_1}}
-        preview = await call_error(client, "api_call", **arguments)
-        assert "Confirmation needed" in preview and "app-1" in preview
-        assert sandbox.world.count("DELETE", f"/v2/droplets/{APP_1}") == 0
-        code = code_in(preview)
-        await call_ok(client, "api_call", confirmation_code=code, **arguments)
+async def test_a_delete_asks_the_user_first(sandbox, era):
+    arguments = {"operation": "droplets.destroy", "path_params": {"droplet_id": APP_1}}
+    declined = Dialog("decline")
+    async with connect(sandbox, era, declined) as client:
+        await call_ok(client, "api_call", **arguments)
+    assert "app-1 (501000101)" in declined.questions[0]
+    assert sandbox.world.count("DELETE", f"/v2/droplets/{APP_1}") == 0
+    async with connect(sandbox, era, Dialog("accept")) as client:
+        await call_ok(client, "api_call", **arguments)
     assert APP_1 not in sandbox.world.droplets
 
 
-async def test_destructive_droplet_actions_confirm_and_harmless_ones_do_not(sandbox):
-    async with connect(sandbox, "auto", None) as client:
+async def test_destructive_droplet_actions_ask_and_harmless_ones_do_not(sandbox):
+    dialog = Dialog("decline")
+    async with connect(sandbox, "auto", dialog) as client:
         path = {"droplet_id": APP_1}
+        reboot = {"type": "reboot"}
         await call_ok(
-            client,
-            "api_call",
-            operation="droplet_actions.post",
-            path_params=path,
-            body={"type": "reboot"},
+            client, "api_call", operation="droplet_actions.post", path_params=path, body=reboot
         )
-        preview = await call_error(
-            client,
-            "api_call",
-            operation="droplet_actions.post",
-            path_params=path,
-            body={"type": "rebuild", "image": "debian-12-x64"},
+        assert dialog.questions == []
+        rebuild = {"type": "rebuild", "image": "debian-12-x64"}
+        await call_ok(
+            client, "api_call", operation="droplet_actions.post", path_params=path, body=rebuild
         )
-    assert "The disk is erased" in preview
+    assert "Droplet action rebuild (the disk is erased" in dialog.questions[0]
+    assert "on droplet app-1 (501000101)" in dialog.questions[0]
+    assert sandbox.world.count("POST", f"/v2/droplets/{APP_1}/actions") == 1  # the reboot
 
 
 async def test_protected_droplets_are_refused_through_the_api_too(sandbox):

@@ -8,10 +8,12 @@ import urllib.error
 import urllib.request
 
 import pytest
+from mcp import Client
 from mcp.types import ElicitResult
 
-from conftest import connect
-from helpers import call_error, call_ok, code_in
+from cargoshipper.server import build_server
+from conftest import connect, settings_for
+from helpers import Dialog, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -341,23 +343,31 @@ async def test_the_soa_record_cannot_be_deleted(client, sandbox):
 # -- trust -----------------------------------------------------------------------------------
 
 
-async def test_domain_delete_needs_a_code_and_shows_the_records_lost(sandbox, era):
-    async with connect(sandbox, era, None) as client:
-        preview = await call_error(client, "domain_delete", name="example.com")
+async def test_domain_delete_waits_for_a_person_and_shows_the_records_lost(sandbox, era):
+    server = build_server(settings_for(sandbox.url, confirm="auto", approval_wait=0.2))
+    async with Client(server, mode=era) as client:
+        pending = await call_ok(client, "domain_delete", name="example.com")
         assert (
             "Delete 1 domain: example.com (example.com). "
             f"All its {SEEDED_RECORDS} DNS records are deleted with it"
-        ) in preview
+        ) in pending["approval"]["preview"]
         assert sent(sandbox, "DELETE") == []
-        code = code_in(preview)
-        other = await call_error(
-            client, "domain_delete", name="example.net", confirmation_code=code
-        )
-        assert "Refused" in other
-        await call_ok(
-            client, "domain_delete", name="example.com", confirmation_code=code_in(preview)
-        )
+        server.guard.approvals.decide(pending["approval"]["id"], True, "page")
+        other = await call_ok(client, "domain_delete", name="example.net")
+        assert other["approval"]["status"] == "pending"  # the approval covers example.com only
+        await call_ok(client, "domain_delete", name="example.com")
     assert "example.com" not in sandbox.world.table("domains")
+
+
+async def test_rewriting_a_record_asks_first(sandbox, era):
+    dialog = Dialog("decline")
+    async with connect(sandbox, era, dialog) as client:
+        await call_ok(
+            client, "domain_record_set", domain="example.com", record_id=WWW, data="1.2.3.4"
+        )
+        assert sent(sandbox, "PATCH") == [] and sent(sandbox, "PUT") == []
+    assert "Rewrite 1 DNS record: A www.example.com 203.0.113.10" in dialog.questions[0]
+    assert "data 1.2.3.4" in dialog.questions[0]
 
 
 async def test_record_delete_dialog_names_type_name_and_data(sandbox, era):
@@ -368,13 +378,11 @@ async def test_record_delete_dialog_names_type_name_and_data(sandbox, era):
         return ElicitResult(action="decline")
 
     async with connect(sandbox, era, dialog) as client:
-        error = await call_error(
-            client, "domain_record_delete", domain="example.com", record_id=WWW
-        )
-    assert "did not confirm" in error
+        result = await call_ok(client, "domain_record_delete", domain="example.com", record_id=WWW)
+    assert "denied" in result["approval"]["status"]
     assert questions == [
         f"Delete 1 DNS record: A www.example.com 203.0.113.10 ({WWW}). "
-        "Lookups of this name stop returning it. Proceed?"
+        "Lookups of this name stop returning it. Approve?"
     ]
     assert WWW in records(sandbox)
 

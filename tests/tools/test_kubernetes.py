@@ -15,7 +15,7 @@ from mcp.types import ElicitResult
 
 from cargoshipper.sandbox import Sandbox
 from conftest import connect
-from helpers import call_error, call_ok, code_in
+from helpers import Dialog, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -210,7 +210,9 @@ async def test_an_unknown_node_size_is_refused_before_the_create(k8s, sandbox):
 
 
 async def test_create_cost_respects_the_limit_and_ha_is_an_estimate(sandbox, era):
-    async with connect(sandbox, era, None, toolsets=("all",), max_monthly_cost=60) as client:
+    async with connect(
+        sandbox, era, None, toolsets=("all",), max_monthly_cost=60, confirm="never"
+    ) as client:
         error = await call_error(client, "kubernetes_cluster_create", **CREATE, ha=True)
         assert "$88.00/month" in error and "--max-monthly-cost" in error
         ok = await call_ok(client, "kubernetes_cluster_create", **CREATE, wait=False)
@@ -219,7 +221,7 @@ async def test_create_cost_respects_the_limit_and_ha_is_an_estimate(sandbox, era
 
 
 async def test_ha_cost_is_marked_as_an_estimate(sandbox):
-    async with connect(sandbox, toolsets=("all",)) as client:
+    async with connect(sandbox, toolsets=("all",), confirm="never") as client:
         created = await call_ok(client, "kubernetes_cluster_create", **CREATE, ha=True, wait=False)
     assert created["cost"]["monthly_usd"] == 88.0 and created["cost"]["estimate"] is True
     assert created["resources"][0]["ha"] is True
@@ -247,10 +249,11 @@ async def test_the_kubeconfig_token_reaches_the_result_but_no_log(sandbox, tmp_p
     caplog.set_level(logging.DEBUG)
     audit = tmp_path / "audit.jsonl"
     cluster_id = seeded(sandbox).id
-    async with connect(sandbox, "auto", None, toolsets=("all",), audit_log=audit) as client:
+    dialog = Dialog("accept", "decline")
+    async with connect(sandbox, "auto", dialog, toolsets=("all",), audit_log=audit) as client:
         await call_ok(client, "kubernetes_cluster_create", **CREATE, wait=False)  # audited
         result = await client.call_tool("kubernetes_kubeconfig_get", {"cluster_id": cluster_id})
-        await call_error(client, "kubernetes_cluster_delete", cluster_id=cluster_id)  # logged
+        await call_ok(client, "kubernetes_cluster_delete", cluster_id=cluster_id)  # denied
     assert not result.is_error
     token = re.search(r"token: ([0-9a-f]{64})", result.structured_content["item"]["kubeconfig"])
     assert token, result.structured_content
@@ -273,15 +276,15 @@ async def test_upgrade_needs_confirmation_then_waits_with_progress(sandbox, era,
         progress.append(message)
 
     arguments = {"type": "upgrade", "cluster_id": cluster_id, "version": LATEST}
-    async with connect(sandbox, era, None, toolsets=("kubernetes",)) as client:
-        preview = await call_error(client, "kubernetes_cluster_action", **arguments)
-        assert f"Confirmation needed: Upgrade 1 cluster: prod-cluster ({cluster_id})." in preview
+    dialog = Dialog("decline", "accept")
+    async with connect(sandbox, era, dialog, toolsets=("kubernetes",)) as client:
+        await call_ok(client, "kubernetes_cluster_action", **arguments)
+        preview = dialog.questions[0]
+        assert f"Upgrade 1 cluster: prod-cluster ({cluster_id})." in preview
         assert "From 1.32.2-do.0 to 1.33.1-do.0: every node is drained and replaced" in preview
         assert posts(sandbox) == []
         result = await client.call_tool(
-            "kubernetes_cluster_action",
-            {**arguments, "confirmation_code": code_in(preview)},
-            progress_callback=on_progress,
+            "kubernetes_cluster_action", arguments, progress_callback=on_progress
         )
     assert not result.is_error, result.content
     done = result.structured_content
@@ -346,12 +349,14 @@ async def test_upgrade_without_wait_returns_while_upgrading(k8s, cluster_id):
 # -- node pools ------------------------------------------------------------------------------
 
 
-async def test_adding_a_pool_costs_money_but_needs_no_confirmation(sandbox, era, cluster_id):
+async def test_adding_a_pool_asks_with_its_cost(sandbox, era, cluster_id):
     new = {"name": "extra", "size": "s-4vcpu-8gb", "count": 2, "labels": {"tier": "db"}}
-    async with connect(sandbox, era, None, toolsets=("kubernetes",)) as client:
+    dialog = Dialog("accept")
+    async with connect(sandbox, era, dialog, toolsets=("kubernetes",)) as client:
         added = await call_ok(
             client, "kubernetes_cluster_action", type="add_pool", cluster_id=cluster_id, pool=new
         )
+    assert "+$96.00/month" in dialog.questions[0]
     assert added["done"] is True and added["cost"]["monthly_usd"] == 96.0
     pool = added["resources"][0]
     assert (
@@ -372,7 +377,7 @@ async def test_adding_a_pool_over_the_cost_limit_is_refused(sandbox, cluster_id)
 
 async def test_growing_a_pool_shows_the_cost_difference_and_waits(sandbox, cluster_id):
     pool_id = seeded(sandbox).pools[0].id
-    async with connect(sandbox, toolsets=("kubernetes",)) as client:
+    async with connect(sandbox, toolsets=("kubernetes",), confirm="never") as client:
         grown = await call_ok(
             client,
             "kubernetes_cluster_action",
@@ -394,13 +399,13 @@ async def test_shrinking_a_pool_is_confirmed_and_drains_nodes(sandbox, era, clus
         "node_pool_id": pool_id,
         "pool": {"count": 1},
     }
-    async with connect(sandbox, era, None, toolsets=("kubernetes",)) as client:
-        preview = await call_error(client, "kubernetes_cluster_action", **arguments)
+    dialog = Dialog("decline", "accept")
+    async with connect(sandbox, era, dialog, toolsets=("kubernetes",)) as client:
+        await call_ok(client, "kubernetes_cluster_action", **arguments)
+        preview = dialog.questions[0]
         assert "Shrink 1 node pool: prod-pool" in preview and "2 nodes are drained" in preview
-        assert "-$48.00/month" in preview
-        shrunk = await call_ok(
-            client, "kubernetes_cluster_action", **arguments, confirmation_code=code_in(preview)
-        )
+        assert "-$48.00/month" in preview and len(seeded(sandbox).pools[0].nodes) == 3
+        shrunk = await call_ok(client, "kubernetes_cluster_action", **arguments)
     assert shrunk["done"] is True and len(shrunk["resources"][0]["nodes"]) == 1
     assert len(seeded(sandbox).pools[0].nodes) == 1
 
@@ -512,19 +517,17 @@ async def test_a_resize_that_breaks_autoscaling_bounds_is_refused(k8s, sandbox, 
 # -- delete ----------------------------------------------------------------------------------
 
 
-async def test_delete_shows_a_preview_and_runs_with_the_code(sandbox, era, cluster_id, tmp_path):
+async def test_delete_shows_a_preview_and_runs_once_approved(sandbox, era, cluster_id, tmp_path):
     audit = tmp_path / "audit.jsonl"
-    async with connect(sandbox, era, None, toolsets=("kubernetes",), audit_log=audit) as client:
-        preview = await call_error(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
+    dialog = Dialog("decline", "accept")
+    connection = connect(sandbox, era, dialog, toolsets=("kubernetes",), audit_log=audit)
+    async with connection as client:
+        await call_ok(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
+        preview = dialog.questions[0]
         assert f"Delete 1 cluster: prod-cluster ({cluster_id})." in preview
         assert "Its 3 nodes" in preview and "load balancers and volumes" in preview
         assert sandbox.world.count("DELETE", f"/v2/kubernetes/clusters/{cluster_id}") == 0
-        deleted = await call_ok(
-            client,
-            "kubernetes_cluster_delete",
-            cluster_id=cluster_id,
-            confirmation_code=code_in(preview),
-        )
+        deleted = await call_ok(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
         assert deleted["item"] == {"id": cluster_id, "deleted": True}
         gone = await call_error(client, "kubernetes_cluster_get", cluster_id=cluster_id)
     assert "does not exist" in gone

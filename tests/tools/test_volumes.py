@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from mcp import Client
 
-from conftest import connect
-from helpers import Dialog, call_error, call_ok, code_in
+from cargoshipper.server import build_server
+from conftest import connect, settings_for
+from helpers import Dialog, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -106,7 +108,7 @@ async def test_create_returns_the_volume_and_its_estimated_cost(client, sandbox)
     assert created["cost"] == {
         "monthly_usd": 2.0,
         "hourly_usd": 0.00298,
-        "detail": "20 GiB at $0.10/GiB-month (published price)",
+        "detail": "20 GiB at $0.10/GiB-month (published price, 2026-11)",
         "estimate": True,
     }
     listed = (await call_ok(client, "volume_list", name="logs"))["items"]
@@ -325,14 +327,16 @@ async def test_deleting_a_droplet_leaves_its_volume_detached(client):
 # -- trust -----------------------------------------------------------------------------------
 
 
-async def test_delete_needs_a_confirmation_code_without_a_dialog(sandbox, era):
-    async with connect(sandbox, era, None) as client:
-        preview = await call_error(client, "volume_delete", volume_id=SCRATCH)
-        assert f"Confirmation needed: Delete 1 volume: scratch ({SCRATCH})." in preview
+async def test_delete_without_a_dialog_waits_for_a_person(sandbox, era):
+    server = build_server(settings_for(sandbox.url, confirm="auto", approval_wait=0.2))
+    async with Client(server, mode=era) as client:
+        pending = await call_ok(client, "volume_delete", volume_id=SCRATCH)
+        preview = pending["approval"]["preview"]
+        assert preview.startswith(f"Delete 1 volume: scratch ({SCRATCH}).")
         assert "gone for good" in preview
         assert sandbox.world.count("DELETE", f"/v2/volumes/{SCRATCH}") == 0
-        code = code_in(preview)
-        done = await call_ok(client, "volume_delete", volume_id=SCRATCH, confirmation_code=code)
+        server.guard.approvals.decide(pending["approval"]["id"], True, "terminal")
+        done = await call_ok(client, "volume_delete", volume_id=SCRATCH)
     assert done["item"]["deleted"] is True
     assert SCRATCH not in sandbox.world.table("volumes")
 
@@ -340,8 +344,8 @@ async def test_delete_needs_a_confirmation_code_without_a_dialog(sandbox, era):
 async def test_delete_asks_the_dialog_and_a_decline_changes_nothing(sandbox, era):
     declined = Dialog("decline")
     async with connect(sandbox, era, declined) as client:
-        error = await call_error(client, "volume_delete", volume_id=SCRATCH)
-    assert "did not confirm" in error and SCRATCH in sandbox.world.table("volumes")
+        result = await call_ok(client, "volume_delete", volume_id=SCRATCH)
+    assert result["approval"]["status"] == "denied" and SCRATCH in sandbox.world.table("volumes")
     assert declined.questions[0].startswith(f"Delete 1 volume: scratch ({SCRATCH}).")
     accepted = Dialog("accept")
     async with connect(sandbox, era, accepted) as client:
@@ -352,18 +356,25 @@ async def test_delete_asks_the_dialog_and_a_decline_changes_nothing(sandbox, era
 async def test_detach_needs_confirmation_and_names_the_droplet(sandbox, era):
     dialog = Dialog("decline")
     async with connect(sandbox, era, dialog) as client:
-        await call_error(client, "volume_action", type="detach", volume_id=APP_DATA)
+        await call_ok(client, "volume_action", type="detach", volume_id=APP_DATA)
     assert dialog.questions[0].startswith(f"Detach 1 volume: app-1-data ({APP_DATA}).")
     assert "Droplet 501000101 loses this disk" in dialog.questions[0]
     assert posts(sandbox) == []
 
 
-async def test_attach_resize_and_snapshot_need_no_confirmation(sandbox, era):
-    async with connect(sandbox, era, None, confirm="code") as client:
+async def test_attach_needs_no_approval_but_resize_and_snapshot_ask_with_their_cost(sandbox, era):
+    dialog = Dialog("accept")
+    async with connect(sandbox, era, dialog) as client:
         await call_ok(client, "volume_action", type="attach", volume_id=SCRATCH, droplet_id=APP_2)
+        assert dialog.questions == []
         await call_ok(client, "volume_action", type="resize", volume_id=SCRATCH, size_gigabytes=11)
         await call_ok(client, "volume_action", type="snapshot", volume_id=SCRATCH, name="s-1")
         await call_ok(client, "volume_create", **NEW)
+    resize, snapshot, create = dialog.questions
+    assert "+$0.10/month" in resize and "10 -> 11 GiB" in resize
+    assert "snapshot of up to 11 GiB at $0.06/GiB-month" in snapshot
+    assert "$0.10/GiB-month" in create
+    assert volume_record(sandbox, SCRATCH).size_gigabytes == 11
 
 
 async def test_a_protected_volume_cannot_be_deleted_or_detached(sandbox, era):
@@ -383,7 +394,7 @@ async def test_a_protected_volume_cannot_be_deleted_or_detached(sandbox, era):
 
 
 async def test_the_cost_limit_refuses_a_too_large_volume_or_resize(sandbox, era):
-    async with connect(sandbox, era, None, max_monthly_cost=10) as client:
+    async with connect(sandbox, era, None, confirm="never", max_monthly_cost=10) as client:
         error = await call_error(
             client, "volume_create", name="big", region="nyc3", size_gigabytes=200
         )

@@ -11,7 +11,7 @@ import pytest
 
 from cargoshipper.sandbox import Fault
 from conftest import TEST_TOKEN, connect
-from helpers import call_error, call_ok, code_in
+from helpers import Dialog, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -24,7 +24,7 @@ def records(path) -> list[dict]:
 
 async def test_every_change_has_an_intent_and_an_outcome(sandbox, era, tmp_path):
     log = tmp_path / "audit.jsonl"
-    async with connect(sandbox, era, None, audit_log=log) as client:
+    async with connect(sandbox, era, Dialog("accept"), audit_log=log) as client:
         await call_ok(client, "droplet_list")  # reads are not audited
         created = await call_ok(
             client,
@@ -33,12 +33,10 @@ async def test_every_change_has_an_intent_and_an_outcome(sandbox, era, tmp_path)
             user_data="#!/bin/sh\necho s3cr3t-in-user-data",
             **CREATE,
         )
-        preview = await call_error(client, "droplet_delete", droplet_id=501_000_101)
-        code = code_in(preview)
-        await call_ok(client, "droplet_delete", droplet_id=501_000_101, confirmation_code=code)
+        await call_ok(client, "droplet_delete", droplet_id=501_000_101)
         await call_error(client, "droplet_create", name="bad-1", **{**CREATE, "size": "nope"})
 
-    lines = records(log)
+    lines = [line for line in records(log) if line["event"] != "pending"]
     assert [line["tool"] for line in lines] == ["droplet_create"] * 2 + ["droplet_delete"] * 2 + [
         "droplet_create"
     ] * 2
@@ -52,7 +50,8 @@ async def test_every_change_has_an_intent_and_an_outcome(sandbox, era, tmp_path)
     assert create_outcome["created"] == [{"id": created["resources"][0]["id"], "name": "audited-1"}]
     assert create_intent["arguments"]["user_data"].startswith("<redacted")
 
-    assert delete_intent["confirmation"] == "code"
+    assert create_intent["approval"]["by"] == "dialog"
+    assert delete_intent["approval"]["by"] == "dialog"
     assert delete_intent["deleted"] == [{"kind": "droplet", "id": 501000101, "name": "app-1"}]
     assert outcomes[delete_intent["call_id"]]["outcome"] == "ok"
 
@@ -77,7 +76,7 @@ async def test_the_intent_is_on_disk_before_the_api_answers(sandbox, tmp_path):
     log = tmp_path / "audit.jsonl"
     sandbox.world.faults.add(Fault(method="POST", path=r"/v2/droplets", delay=1.5))
     async with (
-        connect(sandbox, "auto", None, audit_log=log) as client,
+        connect(sandbox, "auto", None, audit_log=log, confirm="never") as client,
         anyio.create_task_group() as tasks,
     ):
         tasks.start_soon(lambda: call_ok(client, "droplet_create", name="slow-1", **CREATE))
@@ -107,7 +106,7 @@ async def test_audit_command_prints_the_log_readably(sandbox, tmp_path):
     assert (
         "intent" in lines[0] and "droplet_delete" in lines[0] and "droplet_id=501000102" in lines[0]
     )
-    assert "[confirmed by policy:never]" in lines[0]
+    assert "[approved by policy:never (--confirm never)]" in lines[0]
     assert "-> ok" in lines[1] and "deleted: droplet app-2(501000102)" in lines[1]
     assert audit("--since", "1h").splitlines() == lines
     assert audit("--since", "2100-01-01") == ""

@@ -95,7 +95,7 @@ async def test_bulk_operations_over_the_limit_are_refused(sandbox, era):
 
 
 async def test_creates_show_their_cost_and_respect_the_cost_limit(sandbox, era):
-    async with connect(sandbox, era, max_monthly_cost=10) as client:
+    async with connect(sandbox, era, confirm="never", max_monthly_cost=10) as client:
         one = await call_ok(client, "droplet_create", name="cheap-1", **CREATE)
         assert one["cost"]["monthly_usd"] == 6.0 and one["cost"]["hourly_usd"] > 0
         error = await call_error(client, "droplet_create", names=["a-1", "a-2"], **CREATE)
@@ -104,7 +104,7 @@ async def test_creates_show_their_cost_and_respect_the_cost_limit(sandbox, era):
 
 
 async def test_backups_add_twenty_percent(sandbox):
-    async with connect(sandbox) as client:
+    async with connect(sandbox, confirm="never") as client:
         result = await call_ok(client, "droplet_create", name="b-1", backups=True, **CREATE)
     assert result["cost"]["monthly_usd"] == 7.2
 

@@ -16,7 +16,7 @@ from mcp import Client
 
 from cargoshipper.sandbox import Fault
 from conftest import TEST_TOKEN, connect
-from helpers import call_error, error_text
+from helpers import error_text
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +36,7 @@ CALLS = [
             "user_data": "#cloud-config",
         },
     ),
-    ("droplet_delete", {"droplet_id": 501_000_101}),  # confirmation preview
+    ("droplet_delete", {"droplet_id": 501_000_101}),  # waits for approval
     ("droplet_action", {"droplet_id": 501_000_102, "type": "resize"}),  # bad input
     ("image_get", {"image": "no-such"}),
     ("action_get", {"action_id": 1}),
@@ -74,6 +74,7 @@ async def test_token_absent_from_http_mode_responses_and_server_logs(sandbox, tm
         "DIGITALOCEAN_TOKEN": TEST_TOKEN,
         "DIGITALOCEAN_API_URL": sandbox.url,
         "CARGOSHIPPER_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+        "CARGOSHIPPER_APPROVAL_WAIT": "0.5",
     }
     stderr = tmp_path / "server.log"
     with stderr.open("w") as sink:
@@ -108,9 +109,8 @@ async def test_token_absent_from_http_mode_responses_and_server_logs(sandbox, tm
             for tool, arguments in CALLS:
                 result = await client.call_tool(tool, arguments)
                 texts.append(error_text(result) + str(result.structured_content))
-            assert "Confirmation needed" in await call_error(
-                client, "droplet_delete", droplet_id=501_000_102
-            )
+            pending = await client.call_tool("droplet_delete", {"droplet_id": 501_000_102})
+            assert "Nothing has been done yet" in error_text(pending)
         raw = httpx2.post(
             url,
             headers={

@@ -4,7 +4,7 @@ Client construction, one error type, retries that never duplicate a create, rate
 tracking, pagination and waiting for long operations all live here, once.
 """
 
-from ._access import DOAccess
+from ._access import DOAccess, Gate, Refused
 from ._errors import DOError
 from ._pagination import MAX_PER_PAGE, Page
 from ._ratelimit import RateLimit, request_ids
@@ -14,9 +14,11 @@ __all__ = [
     "MAX_PER_PAGE",
     "DOAccess",
     "DOError",
+    "Gate",
     "Page",
     "Progress",
     "RateLimit",
+    "Refused",
     "Waited",
     "request_ids",
 ]

@@ -19,6 +19,21 @@ from ._waiting import Progress, Waited, action_finished, describe_action, poll_u
 
 _PAGE_CONCURRENCY = 4
 
+#: ``await gate(access, operation, params)`` runs before every request and raises
+#: :class:`Refused` to stop it (the trust policy, see ``trust/_policy.py``).
+Gate = Callable[["DOAccess", str, dict[str, Any]], Awaitable[None]]
+
+
+class Refused(Exception):
+    """The gate refused a request before it was sent; the message says why."""
+
+
+async def reads_only(_access: DOAccess, operation: str, _params: dict[str, Any]) -> None:
+    """The gate of an access object nobody gave a policy: reads only (fail closed)."""
+    known = get_operation(operation)
+    if known is None or known.method != "GET":
+        raise Refused(f"Refused: {operation} is not a read, and no policy admits it.")
+
 
 def _capture(pipeline_response: Any, body: Any, _headers: Any) -> tuple[int, Any, Any]:
     """pydo ``cls=`` hook: keep the status and headers next to the body."""
@@ -33,8 +48,9 @@ class DOAccess:
     error styles the operation uses.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, gate: Gate = reads_only) -> None:
         self.settings = settings
+        self.gate = gate
         self.rate_limit = RateLimitTracker()
         self.progress: Progress | None = None
         self._client = _LazyClient(settings, self.rate_limit)
@@ -64,6 +80,7 @@ class DOAccess:
         ``subject`` ("droplet 1") and ``lookup_hint`` ("droplet_list shows the ids") make a
         404 message say what is missing and where to look.
         """
+        await self.gate(self, operation, params)
         work = partial(self._call_sync, operation, params)
         return await _off_loop(work, subject, lookup_hint)
 

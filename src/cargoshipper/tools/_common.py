@@ -57,10 +57,16 @@ class ListResult(Result):
     next_page: int | None = Field(description="Page number to ask for next, if any.")
 
 
+APPROVAL_FIELD = Field(
+    default=None, description="Only when nothing was done: the approval (id, status, preview)."
+)
+
+
 class ItemResult(Result):
     """One object."""
 
     item: dict[str, Any] = Field(description="The object (compact, or full with detail).")
+    approval: dict[str, Any] | None = APPROVAL_FIELD
 
 
 class ActionResult(Result):
@@ -73,6 +79,7 @@ class ActionResult(Result):
     cost: dict[str, Any] | None = Field(
         default=None, description="Added monthly/hourly cost in USD, when the call spends money."
     )
+    approval: dict[str, Any] | None = APPROVAL_FIELD
 
 
 def list_result(

@@ -6,9 +6,8 @@ from typing import Any
 
 from ..access import DOAccess
 from ..registry import Access, Toolset
+from ..trust import pricing
 from ._common import ItemResult, pick
-from .droplets import size_cost
-from .volumes import GIB_HOURLY, GIB_MONTHLY
 
 TOOLSET = Toolset("account", "The account: who it is, its limits, its balance.")
 
@@ -62,10 +61,7 @@ async def run_rate(do: DOAccess) -> dict[str, Any]:
     volumes = (await do.list_all("volumes.list", "volumes")).items
     kinds = {
         "droplets": [_droplet_price(droplet) for droplet in droplets],
-        "volumes": [
-            (v.get("size_gigabytes", 0) * GIB_MONTHLY, v.get("size_gigabytes", 0) * GIB_HOURLY)
-            for v in volumes
-        ],
+        "volumes": [_volume_price(volume) for volume in volumes],
     }
     by_kind = {
         kind: {"count": len(prices), "monthly_usd": round(sum(m for m, _ in prices), 2)}
@@ -82,5 +78,10 @@ async def run_rate(do: DOAccess) -> dict[str, Any]:
 
 def _droplet_price(droplet: dict[str, Any]) -> tuple[float, float]:
     backups = "backups" in (droplet.get("features") or [])
-    cost = size_cost(droplet["size"], 1, backups)
+    cost = pricing.size_cost(droplet["size"], 1, backups)
+    return cost.monthly, cost.hourly
+
+
+def _volume_price(volume: dict[str, Any]) -> tuple[float, float]:
+    cost = pricing.gib_cost(volume.get("size_gigabytes", 0), "volume")
     return cost.monthly, cost.hourly

@@ -1,9 +1,9 @@
 """The rest of the DigitalOcean API behind two tools: find an operation, then call it.
 
-``api_call`` goes through the same access layer (errors, retries, rate limits) and the same
-guard as the curated tools: a GET is a read; anything else is a write, audited; a DELETE (and
-a destructive droplet action) needs confirmation; read-only mode allows only GETs; protected
-droplets and images are refused where the path names one.
+``api_call`` goes through the same access layer (errors, retries, rate limits), the same
+policy and the same guard as the curated tools: its plan is the one request it sends, so the
+policy's verdict on that request (read, write, spend, destroy, unprotect; protection, bulk and
+cost) is what the person is shown and what runs. Nothing here decides what is dangerous.
 """
 
 from __future__ import annotations
@@ -16,16 +16,8 @@ from pydantic import Field
 from ..access import DOAccess
 from ..operations import Operation, get_operation, search
 from ..registry import Access, Toolset
-from ..trust import Plan, Target, mask_secrets
-from ._common import Result, clip
-from .droplets import (
-    DESTRUCTIVE_ACTIONS,
-    PROTECTED_ACTIONS,
-    droplet_target,
-    get_droplet,
-    plan_create,
-)
-from .images import image_target
+from ..trust import Plan, mask_secrets
+from ._common import APPROVAL_FIELD, Result, clip
 
 TOOLSET = Toolset("api", "Any DigitalOcean API operation: search them, call one.")
 
@@ -56,6 +48,7 @@ class CallResult(Result):
     )
     total: int | None = Field(default=None, description="List responses: items on all pages.")
     next_page: int | None = Field(default=None, description="List responses: the next page.")
+    approval: dict[str, Any] | None = APPROVAL_FIELD
 
 
 @TOOLSET.tool(Access.READ)
@@ -125,6 +118,19 @@ def _check(
     return op
 
 
+def _request(
+    op: Operation,
+    path_params: dict[str, Any] | None,
+    query: dict[str, Any] | None,
+    body: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The keyword arguments of the pydo call: path, query and body together."""
+    arguments = {**(path_params or {}), **(query or {})}
+    if body is not None:
+        arguments[op.body_param] = body
+    return arguments
+
+
 async def plan_api_call(
     do: DOAccess,
     operation: str,
@@ -133,44 +139,13 @@ async def plan_api_call(
     body: dict[str, Any] | None = None,
     **_: Any,
 ) -> Plan:
-    """What an api_call will do: a read, a write, or a destruction needing confirmation."""
+    """The one request an api_call sends; the policy judges it like any other."""
     op = _check(operation, path_params, query, body)
+    request = ((op.id, _request(op, path_params, query, body)),)
     if op.method == "GET":
-        return Plan(f"read {op.id}", "read", destructive=False)
-    targets = await _targets(do, op, path_params or {}, query or {})
-    label = f"call {op.id} ({op.method} {op.path})"
-    if op.id == "droplets.create":
-        created = await plan_create(do, **(body or {}))
-        return Plan(label, "create", created.targets, destructive=False, cost=created.cost)
-    action = (body or {}).get("type") if op.id.startswith("droplet_actions.post") else None
-    if action in DESTRUCTIVE_ACTIONS and (action != "resize" or (body or {}).get("disk")):
-        return Plan(
-            label,
-            "change",
-            targets,
-            protect=action in PROTECTED_ACTIONS,
-            bulk="tag_name" in (query or {}),
-            extra=DESTRUCTIVE_ACTIONS[action][1],
-        )
-    if op.method == "DELETE":
-        return Plan(label, "delete", targets, bulk="tag_name" in (query or {}))
-    effect = "create" if op.method == "POST" and not op.path_params else "change"
-    return Plan(label, effect, targets, destructive=False)
-
-
-async def _targets(
-    do: DOAccess, op: Operation, path_params: dict[str, Any], query: dict[str, Any]
-) -> tuple[Target, ...]:
-    """The resources a write names, with their tags where the protection rule needs them."""
-    if "droplet_id" in path_params:
-        return (droplet_target(await get_droplet(do, path_params["droplet_id"])),)
-    if "image_id" in path_params and op.path.startswith("/v2/images"):
-        return (await image_target(do, path_params["image_id"]),)
-    if "tag_name" in query and op.path.startswith("/v2/droplets"):
-        tagged = (await do.list_all("droplets.list", "droplets", tag_name=query["tag_name"])).items
-        return tuple(droplet_target(droplet) for droplet in tagged)
-    kind = op.path.split("/")[2] if op.path.count("/") >= 2 else "resource"
-    return tuple(Target(kind, value, str(value)) for value in path_params.values())
+        return Plan(f"read {op.id}", "read", destructive=False, requests=request)
+    effect = "delete" if op.method == "DELETE" else "change"
+    return Plan(f"call {op.id}", effect, requests=request)
 
 
 @TOOLSET.tool(Access.DESTRUCTIVE, plan=plan_api_call, mixed=True)
@@ -191,11 +166,9 @@ async def api_call(
     ] = False,
 ) -> CallResult:
     """Call any DigitalOcean API operation found with api_search. Arguments are checked against
-    the operation before sending; GETs read, other methods change things (DELETEs confirm)."""
+    the operation before sending; GETs read; what spends, destroys or unprotects asks the user."""
     op = _check(operation, path_params, query, body)
-    arguments = {**(path_params or {}), **(query or {})}
-    if body is not None:
-        arguments[op.body_param] = body
+    arguments = _request(op, path_params, query, body)
     subject = " ".join(f"{key} {value}" for key, value in (path_params or {}).items()) or op.id
     answer = await do.call(op.id, subject=subject, **arguments)
     shown = answer if full else mask_secrets(_clip_all(answer), "<secret: full=true shows it>")

@@ -189,6 +189,7 @@ async def plan_domain_delete(do: DOAccess, name: str, **_: Any) -> Plan:
         "delete",
         (Target("domain", name, name),),
         extra=f"All its {count} DNS records are deleted with it; the names stop resolving.",
+        requests=(("domains.delete", {"domain_name": name}),),
     )
 
 
@@ -234,7 +235,45 @@ async def domain_record_list(
     return list_result(found, record_view, f"records of {domain}")
 
 
-@TOOLSET.tool(Access.WRITE)
+async def plan_record_set(
+    do: DOAccess,
+    domain: str,
+    record_id: int | None = None,
+    type: str | None = None,
+    name: str | None = None,
+    data: str | None = None,
+    ttl: int | None = None,
+    **extras: Any,
+) -> Plan:
+    """A create (a write), or a rewrite of an existing record (where its name points: asks)."""
+    domain = domain_name(domain)
+    given = {key: extras.get(key) for key in ("priority", "port", "weight", "flags", "tag")}
+    if record_id is None:
+        body = await _create_body(do, domain, type, name, data, ttl, given)
+        target = Target("DNS record", "new", f"{body['name']} {body['type']}")
+        request = {"domain_name": domain, "body": body}
+        return Plan(
+            "create",
+            "create",
+            (target,),
+            destructive=False,
+            requests=(("domains.create_record", request),),
+        )
+    record, body = await _update_body(do, domain, record_id, type, name, data, ttl, given)
+    shown = ", ".join(f"{key} {value}" for key, value in body.items() if key != "type")
+    target = Target("DNS record", record_id, record_label(domain, record))
+    request = {"domain_name": domain, "domain_record_id": record_id, "body": body}
+    return Plan(
+        "rewrite",
+        "change",
+        (target,),
+        protect=False,
+        extra=f"New values: {shown}. Lookups of this name return them within its TTL.",
+        requests=(("domains.patch_record", request),),
+    )
+
+
+@TOOLSET.tool(Access.DESTRUCTIVE, plan=plan_record_set)
 async def domain_record_set(
     do: DOAccess,
     domain: Domain,
@@ -253,16 +292,46 @@ async def domain_record_set(
     weight: Annotated[int | None, Field(description="SRV.")] = None,
     flags: Annotated[int | None, Field(description="CAA: 0-255.")] = None,
     tag: Annotated[Literal["issue", "issuewild", "iodef"] | None, Field(description="CAA.")] = None,
+    plan: Plan | None = None,
 ) -> ItemResult:
-    """Create a DNS record, or update one by record_id (only given fields change). Hostnames
-    get a trailing dot; a bare label gets .<domain>."""
+    """Create a DNS record, or update one by record_id (only given fields change; asks the
+    user first). Hostnames get a trailing dot; a bare label gets .<domain>."""
     domain = domain_name(domain)
-    given = {"priority": priority, "port": port, "weight": weight, "flags": flags, "tag": tag}
+    if plan is None:
+        extras = {"priority": priority, "port": port, "weight": weight, "flags": flags, "tag": tag}
+        plan = await plan_record_set(do, domain, record_id, type, name, data, ttl, **extras)
+    ((operation, request),) = plan.requests
     if record_id is None:
-        record = await _create_record(do, domain, type, name, data, ttl, given)
+        created = await do.call(
+            operation, **request, subject=f"domain {domain}", lookup_hint=DOMAIN_HINT
+        )
+        record = created["domain_record"]
         return ItemResult(item=record_view(record)).titled(
             f"Created {record_label(domain, record)} (id {record['id']})."
         )
+    updated = await do.call(
+        operation,
+        **request,
+        subject=f"DNS record {record_id} of {domain}",
+        lookup_hint=RECORD_HINT,
+    )
+    record = updated["domain_record"]
+    return ItemResult(item=record_view(record)).titled(
+        f"Updated record {record_id}: {record_label(domain, record)}."
+    )
+
+
+async def _update_body(
+    do: DOAccess,
+    domain: str,
+    record_id: int,
+    type: str | None,
+    name: str | None,
+    data: str | None,
+    ttl: int | None,
+    given: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the record as it is, the PATCH body) for an update; bad input raises ToolError."""
     changes = {"name": name, "data": data, "ttl": ttl, **given}
     changes = {key: value for key, value in changes.items() if value is not None}
     if not changes:
@@ -274,7 +343,8 @@ async def domain_record_set(
         check_extras(type, changes, creating=False)
         if data is not None:
             record_data(domain, type, data)
-    kind = (await _record(do, domain, record_id))["type"]
+    record = await _record(do, domain, record_id)
+    kind = record["type"]
     if type is not None and type != kind:
         raise ToolError(f"Record {record_id} is {kind}; to change its type, create a new one.")
     if kind == "SOA" and set(changes) != {"ttl"}:
@@ -283,21 +353,10 @@ async def domain_record_set(
     body: dict[str, Any] = {"type": kind, **changes}
     if data is not None:
         body["data"] = record_data(domain, kind, data)
-    updated = await do.call(
-        "domains.patch_record",
-        domain_name=domain,
-        domain_record_id=record_id,
-        body=body,
-        subject=f"DNS record {record_id} of {domain}",
-        lookup_hint=RECORD_HINT,
-    )
-    record = updated["domain_record"]
-    return ItemResult(item=record_view(record)).titled(
-        f"Updated record {record_id}: {record_label(domain, record)}."
-    )
+    return record, body
 
 
-async def _create_record(
+async def _create_body(
     do: DOAccess,
     domain: str,
     kind: str | None,
@@ -318,14 +377,7 @@ async def _create_record(
     if ttl is not None:
         body["ttl"] = ttl
     await _refuse_duplicate(do, domain, body)
-    created = await do.call(
-        "domains.create_record",
-        domain_name=domain,
-        body=body,
-        subject=f"domain {domain}",
-        lookup_hint=DOMAIN_HINT,
-    )
-    return created["domain_record"]
+    return body
 
 
 def _same_data(a: str, b: str) -> bool:
@@ -358,7 +410,15 @@ async def plan_record_delete(do: DOAccess, domain: str, record_id: int, **_: Any
     if record.get("type") == "SOA":
         raise ToolError("The SOA record cannot be deleted (only its ttl can change).")
     target = Target("DNS record", record_id, record_label(domain, record))
-    return Plan("delete", "delete", (target,), extra="Lookups of this name stop returning it.")
+    return Plan(
+        "delete",
+        "delete",
+        (target,),
+        extra="Lookups of this name stop returning it.",
+        requests=(
+            ("domains.delete_record", {"domain_name": domain, "domain_record_id": record_id}),
+        ),
+    )
 
 
 @TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True, plan=plan_record_delete)

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ..access import DOAccess, Waited
 from ..registry import Access, Toolset
-from ..trust import Cost, Plan, Target
+from ..trust import Cost, Plan, Target, pricing, size_prices
 from ._common import (
     ActionResult,
     AllPages,
@@ -116,25 +116,6 @@ async def _select(do: DOAccess, droplet_id: int | None, tag_name: str | None) ->
     if not tagged:
         raise ToolError(f"No droplet has the tag {value!r}; nothing was done.")
     return [droplet_target(droplet) for droplet in tagged]
-
-
-async def size_prices(do: DOAccess) -> dict[str, dict[str, Any]]:
-    """Size slug -> the size object (with price_monthly / price_hourly), from /v2/sizes."""
-    sizes = (await do.list_all("sizes.list", "sizes")).items
-    return {size["slug"]: size for size in sizes}
-
-
-BACKUP_SHARE = 0.2  # weekly backups cost 20 % of the droplet's price
-
-
-def size_cost(size: dict[str, Any], count: int, backups: bool) -> Cost:
-    factor = count * (1 + BACKUP_SHARE if backups else 1)
-    extra = " + weekly backups (20 %)" if backups else ""
-    return Cost(
-        monthly=size["price_monthly"] * factor,
-        hourly=size["price_hourly"] * factor,
-        detail=f"{count} x {size['slug']} at ${size['price_monthly']:.2f}/month{extra}",
-    )
 
 
 # -- read ------------------------------------------------------------------------------------
@@ -257,13 +238,14 @@ def _create_request(arguments: dict[str, Any]) -> tuple[list[str], dict[str, Any
 async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     targets, body = _create_request(arguments)
     known = (await size_prices(do)).get(body["size"])
-    cost = size_cost(known, len(targets), bool(body.get("backups"))) if known else None
+    cost = pricing.size_cost(known, len(targets), bool(body.get("backups"))) if known else None
     return Plan(
         "create",
         "create",
         tuple(Target("droplet", "new", target) for target in targets),
         destructive=False,
         cost=cost,
+        requests=(("droplets.create", {"body": body}),),
     )
 
 
@@ -441,10 +423,15 @@ async def plan_action(
     image: str | None = None,
     **_: Any,
 ) -> Plan:
-    _action_request(
+    body = _action_request(
         type, droplet_id, tag_name, {"size": size, "disk": disk, "name": name, "image": image}
     )
     targets = await _select(do, droplet_id, tag_name)
+    request = (
+        ("droplet_actions.post", {"droplet_id": droplet_id, "body": body})
+        if droplet_id is not None
+        else ("droplet_actions.post_by_tag", {"tag_name": tag_name, "body": body})
+    )
     destructive = type in DESTRUCTIVE_ACTIONS and (type != "resize" or bool(disk))
     verb, warning = DESTRUCTIVE_ACTIONS.get(type, (type.replace("_", " "), ""))
     cost = await _resize_cost(do, targets, size) if type == "resize" and size else None
@@ -457,6 +444,7 @@ async def plan_action(
         bulk=tag_name is not None,
         cost=cost,
         extra=warning if destructive else "",
+        requests=(request,),
     )
 
 
@@ -466,14 +454,7 @@ async def _resize_cost(do: DOAccess, targets: list[Target], size: str) -> Cost |
     if new is None or len(targets) != 1:
         return None
     old = prices.get((await get_droplet(do, int(targets[0].id))).get("size_slug", ""))
-    if old is None:
-        return None
-    return Cost(
-        monthly=new["price_monthly"] - old["price_monthly"],
-        hourly=new["price_hourly"] - old["price_hourly"],
-        detail=f"{old['slug']} ${old['price_monthly']:.2f}/month -> "
-        f"{size} ${new['price_monthly']:.2f}/month",
-    )
+    return pricing.size_change(old, new) if old is not None else None
 
 
 @TOOLSET.tool(Access.DESTRUCTIVE, plan=plan_action)
@@ -556,12 +537,16 @@ def _action_result(
 async def plan_delete(
     do: DOAccess, droplet_id: int | None = None, tag_name: str | None = None, **_: Any
 ) -> Plan:
+    targets = tuple(await _select(do, droplet_id, tag_name))
     return Plan(
         "delete",
         "delete",
-        tuple(await _select(do, droplet_id, tag_name)),
+        targets,
         bulk=tag_name is not None,
         extra="Disks and IP addresses are gone for good; snapshots and backups stay.",
+        # Exactly the droplets that were confirmed, one by one (not DELETE ?tag_name=, which
+        # would also take a droplet tagged after the confirmation).
+        requests=tuple(("droplets.destroy", {"droplet_id": t.id}) for t in targets),
     )
 
 
@@ -577,8 +562,6 @@ async def droplet_delete(
     """Delete one droplet by id, or every droplet with a tag. Its disk and IPs are gone for good;
     snapshots and backups stay."""
     plan = plan or await plan_delete(do, droplet_id, tag_name)
-    # Exactly the droplets that were confirmed, one by one (not DELETE ?tag_name=, which
-    # would also take a droplet tagged after the confirmation).
     for target in plan.targets:
         await do.call(
             "droplets.destroy",

@@ -140,7 +140,13 @@ async def image_target(do: DOAccess, image_id: int) -> Target:
 
 async def plan_image_delete(do: DOAccess, image_id: int, **_: Any) -> Plan:
     target = await image_target(do, image_id)
-    return Plan("delete", "delete", (target,), extra="Droplets can no longer be made from it.")
+    return Plan(
+        "delete",
+        "delete",
+        (target,),
+        extra="Droplets can no longer be made from it.",
+        requests=(("images.delete", {"image_id": image_id}),),
+    )
 
 
 @TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True, plan=plan_image_delete)

@@ -12,7 +12,7 @@ from pydantic import Field, WithJsonSchema
 
 from ..access import DOAccess, DOError, Waited
 from ..registry import Access, Toolset
-from ..trust import Cost, Plan, Target
+from ..trust import Cost, Plan, Target, size_prices
 from ._common import (
     TAG_PATTERN,
     ActionResult,
@@ -27,7 +27,6 @@ from ._common import (
     fetch_list,
     list_result,
 )
-from .droplets import size_prices
 
 #: Opt-in (``--toolsets kubernetes`` or ``all``): the default tool list has a 30,000 budget.
 TOOLSET = Toolset("kubernetes", "Kubernetes (DOKS) clusters and node pools.", default=False)
@@ -404,7 +403,11 @@ async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
         parts.append(f"HA control plane ${HA_MONTHLY:.2f}/month (published price)")
     cost = Cost(monthly, hourly, "; ".join(parts), estimate=bool(body.get("ha")))
     target = Target("cluster", "new", body["name"], tuple(body.get("tags") or ()))
-    return Plan("create", "create", (target,), destructive=False, cost=cost)
+    if not body.get("version"):
+        options = await do.call("kubernetes.list_options")
+        body["version"] = options["options"]["versions"][0]["slug"]  # newest first
+    request = ("kubernetes.create_cluster", {"body": body})
+    return Plan("create", "create", (target,), destructive=False, cost=cost, requests=(request,))
 
 
 @TOOLSET.tool(Access.WRITE, costs_money=True, plan=plan_create)
@@ -420,10 +423,13 @@ async def kubernetes_cluster_create(
     tags: Annotated[list[str] | None, Field(description="Cluster tags.")] = None,
     wait: Wait = True,
     timeout: WaitTimeout = 900,
+    plan: Plan | None = None,
 ) -> ActionResult:
     """Create a cluster (nodes cost their Droplet size's price); waits until it runs. Refuses a
     name in use."""
-    body = _create_body(locals())
+    arguments = {key: value for key, value in locals().items() if key not in ("do", "plan")}
+    plan = plan or await plan_create(do, **arguments)
+    ((operation, request),) = plan.requests
     clusters = (await do.list_all("kubernetes.list_clusters", "kubernetes_clusters")).items
     same = next((c for c in clusters if c.get("name") == name), None)
     if same:
@@ -431,10 +437,7 @@ async def kubernetes_cluster_create(
             f"A cluster named {name!r} already exists (id {same.get('id')}, {_state(same)}). "
             "Nothing was created; if an earlier create timed out, this is probably it."
         )
-    if not version:
-        options = await do.call("kubernetes.list_options")
-        body["version"] = options["options"]["versions"][0]["slug"]  # newest first
-    created = await do.call("kubernetes.create_cluster", body=body, subject=f"cluster {name}")
+    created = await do.call(operation, **request, subject=f"cluster {name}")
     cluster, waited = created["kubernetes_cluster"], None
     if wait:
         waited = await do.wait_until(
@@ -507,7 +510,8 @@ async def plan_action(
         size = (await _prices(do, {new["size"]}))[new["size"]]
         target = Target("node pool", "new", new["name"], _target(cluster).tags)
         cost = _change_cost(size, new["name"], 0, _ceiling(new))
-        return Plan("add", "create", (target,), destructive=False, cost=cost)
+        add = ("kubernetes.add_node_pool", {"cluster_id": cluster_id, "body": new})
+        return Plan("add", "create", (target,), destructive=False, cost=cost, requests=(add,))
     found = _find_pool(cluster, request["node_pool_id"])
     tags = _target(cluster).tags + tuple(_user_tags(found.get("tags")))
     target = Target("node pool", found["id"], found["name"], tags)
@@ -517,9 +521,11 @@ async def plan_action(
         return size and _change_cost(size, found["name"], _ceiling(found), after)
 
     nodes = len(found.get("nodes") or ())
+    where = {"cluster_id": cluster_id, "node_pool_id": found["id"]}
     if type == "delete_pool":
         extra = f"Its {nodes} nodes are drained and deleted; their pods move or stop."
-        return Plan("delete", "delete", (target,), cost=cost(0), extra=extra)
+        delete = ("kubernetes.delete_node_pool", where)
+        return Plan("delete", "delete", (target,), cost=cost(0), extra=extra, requests=(delete,))
     body = _resize_body(found, request["pool"])
     shrinks = body["count"] < nodes
     return Plan(
@@ -530,7 +536,7 @@ async def plan_action(
         protect=False,  # the pool stays; pods of drained nodes are rescheduled
         cost=cost(_ceiling(body)),
         extra=f"{nodes - body['count']} nodes are drained and deleted." if shrinks else "",
-        notes={"body": body},
+        requests=(("kubernetes.update_node_pool", {**where, "body": body}),),
     )
 
 
@@ -542,12 +548,17 @@ async def _plan_upgrade(do: DOAccess, cluster: dict[str, Any], version: str) -> 
             f"{version} is not an available upgrade for cluster {cluster.get('name')} "
             f"(runs {cluster.get('version')}); available: {offer}."
         )
+    request = (
+        "kubernetes.upgrade_cluster",
+        {"cluster_id": cluster["id"], "body": {"version": version}},
+    )
     return Plan(
         "upgrade",
         "change",
         (_target(cluster),),
         extra=f"From {cluster.get('version')} to {version}: every node is drained and replaced; "
         "pods restart and data on node disks is lost.",
+        requests=(request,),
     )
 
 
@@ -574,43 +585,22 @@ async def kubernetes_cluster_action(
     node), add_pool, resize_pool or delete_pool. Waits for the nodes."""
     plan = plan or await plan_action(do, type, cluster_id, version, node_pool_id, pool)
     target = plan.targets[0]
+    ((operation, request),) = plan.requests
     if type == "delete_pool":
-        await do.call(
-            "kubernetes.delete_node_pool",
-            cluster_id=cluster_id,
-            node_pool_id=node_pool_id,
-            **_subject(cluster_id),
-        )
+        await do.call(operation, **request, **_subject(cluster_id))
         message = f"Node pool {target.name} ({target.id}) deleted."
         views = [{"id": target.id, "name": target.name}]
         return ActionResult(done=True, actions=[], resources=views, message=message).titled(message)
     if type == "upgrade":
-        return await _upgrade(do, cluster_id, version or "", wait, timeout)
-    if type == "add_pool":
-        body = _action_request(type, {"pool": pool})["pool"]
-        new = await do.call(
-            "kubernetes.add_node_pool", cluster_id=cluster_id, body=body, **_subject(cluster_id)
-        )
-    else:
-        new = await do.call(
-            "kubernetes.update_node_pool",
-            cluster_id=cluster_id,
-            node_pool_id=node_pool_id,
-            body=plan.notes["body"],
-            **_subject(cluster_id),
-        )
+        await do.call(operation, **request, **_subject(cluster_id))
+        return await _upgraded(do, cluster_id, version or "", wait, timeout)
+    new = await do.call(operation, **request, **_subject(cluster_id))
     return await _pool_result(do, cluster_id, new["node_pool"], type, wait, timeout)
 
 
-async def _upgrade(
+async def _upgraded(
     do: DOAccess, cluster_id: str, version: str, wait: bool, timeout: float
 ) -> ActionResult:
-    await do.call(
-        "kubernetes.upgrade_cluster",
-        cluster_id=cluster_id,
-        body={"version": version},
-        **_subject(cluster_id),
-    )
     cluster, waited = await _get(do, cluster_id), None
     if wait:
         waited = await do.wait_until(
@@ -672,6 +662,7 @@ async def plan_cluster_delete(do: DOAccess, cluster_id: str, **_: Any) -> Plan:
         (_target(cluster),),
         extra=f"Its {nodes} nodes and their disks are gone for good; load balancers and volumes "
         "it created stay (and keep costing).",
+        requests=(("kubernetes.delete_cluster", {"cluster_id": cluster_id}),),
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..access import DOAccess, DOError
 from ..registry import Access, Toolset
-from ..trust import Cost, Plan, Target
+from ..trust import Plan, Target, pricing
 from ._common import (
     TAG_PATTERN,
     ActionResult,
@@ -36,9 +36,6 @@ LOOKUP = "volume_list shows the ids"
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 LABEL_LIMIT = {"ext4": 16, "xfs": 12}
 MAX_GIB = 16 * 1024
-# DigitalOcean's published block storage price; the API has no volume prices.
-GIB_MONTHLY = 0.10
-GIB_HOURLY = 0.000149
 
 TAG = re.compile(TAG_PATTERN)
 VolumeId = Annotated[str, Field(description="Volume id (UUID).")]
@@ -71,7 +68,7 @@ def volume_view(volume: dict[str, Any]) -> dict[str, Any]:
             "filesystem_label": volume.get("filesystem_label"),
             "description": volume.get("description"),
             "created_at": volume.get("created_at"),
-            "price_monthly_estimate": round(size * GIB_MONTHLY, 2),
+            "price_monthly_estimate": round(pricing.gib_cost(size, "volume").monthly, 2),
         }
     )
 
@@ -80,15 +77,6 @@ def snapshot_view(snapshot: dict[str, Any]) -> dict[str, Any]:
     return pick(
         snapshot,
         ("id", "name", "resource_id", "regions", "min_disk_size", "size_gigabytes", "created_at"),
-    )
-
-
-def _cost(gigabytes: int, detail: str) -> Cost:
-    return Cost(
-        monthly=gigabytes * GIB_MONTHLY,
-        hourly=gigabytes * GIB_HOURLY,
-        detail=f"{detail} at ${GIB_MONTHLY:.2f}/GiB-month (published price)",
-        estimate=True,
     )
 
 
@@ -196,7 +184,8 @@ async def plan_volume_create(do: DOAccess, **arguments: Any) -> Plan:
         "create",
         (Target("volume", "new", body["name"]),),
         destructive=False,
-        cost=_cost(size, f"{size} GiB"),
+        cost=pricing.gib_cost(size, f"{size} GiB"),
+        requests=(("volumes.create", {"body": body}),),
     )
 
 
@@ -286,16 +275,35 @@ async def plan_volume_action(
             (target,),
             extra=f"Droplet {notes['droplet_id']} loses this disk at once (unmount it first).",
             notes=notes,
+            requests=(_action(volume_id, type, notes),),
         )
     cost = None
     if type == "resize":
         old = volume.get("size_gigabytes") or 0
         if size_gigabytes <= old:
             raise ToolError(f"Volumes only grow: {target.name} is {old} GiB; give more than that.")
-        cost = _cost(size_gigabytes - old, f"{old} -> {size_gigabytes} GiB")
+        cost = pricing.gib_cost(size_gigabytes - old, f"{old} -> {size_gigabytes} GiB")
     notes["droplet_id"] = droplet_id
-    effect = "create" if type == "snapshot" else "change"
-    return Plan(type, effect, (target,), destructive=False, cost=cost, notes=notes)
+    if type == "snapshot":
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        size = volume.get("size_gigabytes") or 0
+        label = name or f"{target.name}-{stamp}"
+        cost = pricing.gib_cost(size, f"snapshot of up to {size} GiB", "snapshot_gib_month")
+        request = ("volume_snapshots.create", {"volume_id": volume_id, "body": {"name": label}})
+        return Plan("snapshot", "create", (target,), False, cost=cost, requests=(request,))
+    notes["size_gigabytes"] = size_gigabytes
+    requests = (_action(volume_id, type, notes),)
+    return Plan(type, "change", (target,), False, cost=cost, notes=notes, requests=requests)
+
+
+def _action(volume_id: str, kind: str, notes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The volume action request (attach, detach or resize) the plan will send."""
+    body: dict[str, Any] = {"type": kind, **pick(notes, ("region",))}
+    if kind == "resize":
+        body["size_gigabytes"] = notes["size_gigabytes"]
+    else:
+        body["droplet_id"] = notes["droplet_id"]
+    return "volume_actions.post_by_id", {"volume_id": volume_id, "body": body}
 
 
 @TOOLSET.tool(Access.DESTRUCTIVE, costs_money=True, plan=plan_volume_action)
@@ -316,26 +324,17 @@ async def volume_action(
     only), snapshot."""
     plan = plan or await plan_volume_action(do, type, volume_id, droplet_id, size_gigabytes, name)
     about = {"subject": f"volume {volume_id}", "lookup_hint": LOOKUP}
+    ((operation, request),) = plan.requests
     if type == "snapshot":
-        label = name or f"{plan.targets[0].name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
-        body = await do.call(
-            "volume_snapshots.create", volume_id=volume_id, body={"name": label}, **about
-        )
+        body = await do.call(operation, **request, **about)
         snapshot = snapshot_view(body["snapshot"])
         message = f"Snapshot {snapshot['name']} ({snapshot['id']}) taken."
         return ActionResult(done=True, actions=[], resources=[snapshot], message=message).titled(
             message
         )
-    request: dict[str, Any] = {"type": type, **pick(plan.notes, ("region",))}
-    if type == "resize":
-        request["size_gigabytes"] = size_gigabytes
-    else:
-        request["droplet_id"] = plan.notes["droplet_id"]
     if type == "attach":  # the volume exists (planned); a 404 now is about the droplet
         about = {"subject": f"droplet {droplet_id}", "lookup_hint": "droplet_list shows the ids"}
-    action = (
-        await do.call("volume_actions.post_by_id", volume_id=volume_id, body=request, **about)
-    )["action"]
+    action = (await do.call(operation, **request, **about))["action"]
     if not wait:
         message = f"{type} started (action {action['id']}); action_get shows when it is done."
         return ActionResult(
@@ -374,6 +373,7 @@ async def plan_volume_delete(do: DOAccess, volume_id: str, **_: Any) -> Plan:
         "delete",
         (_target(volume),),
         extra="Its data is gone for good; its snapshots stay.",
+        requests=(("volumes.delete", {"volume_id": volume_id}),),
     )
 
 

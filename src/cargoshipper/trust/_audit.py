@@ -66,8 +66,9 @@ def format_record(record: dict[str, Any]) -> str:
     parts = [when, f"{record.get('event', '?'):<8}", record.get("tool", "?")]
     if arguments := record.get("arguments"):
         parts.append(" ".join(f"{k}={json.dumps(v)}" for k, v in arguments.items()))
-    if confirmation := record.get("confirmation"):
-        parts.append(f"[confirmed by {confirmation}]")
+    if approval := record.get("approval"):
+        by = approval.get("by") if isinstance(approval, dict) else approval
+        parts.append(f"[approved by {by}]")
     if outcome := record.get("outcome"):
         parts.append(f"-> {outcome}")
     if error := record.get("error"):

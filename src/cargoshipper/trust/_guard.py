@@ -1,10 +1,20 @@
 """The guard: every tool call passes through here, once, on its way to the tool function.
 
-For each call it: works out the plan (destructive and money-spending tools), refuses protected
-resources, oversized bulk operations and spending over the limit, asks a human to confirm
-(elicitation, or a single-use code where the client cannot show a dialog), writes the audit
-intent, runs the tool, writes the audit outcome, and turns DigitalOcean errors into messages
-the agent can act on.
+For a tool with a plan it: works out the plan (the requests the tool will send), has the policy
+judge each request (class, targets, protection, bulk, cost), refuses what the rules forbid,
+and asks a person to approve what spends, destroys or unprotects, through a channel the agent
+cannot read or write:
+
+1. the client's confirmation dialog (form elicitation; both protocol eras);
+2. URL elicitation: the client opens CargoShipper's approval page at a link good for this one
+   request (both eras);
+3. otherwise the approval page, whose link CargoShipper prints on its own stderr, or
+   ``cargoshipper approve`` on a terminal.
+
+While a person decides, the call waits with progress up to ``approval_wait`` seconds, then
+returns a normal result saying nothing was done and what is pending; the agent calls again
+with the same arguments and the approval is matched by the exact call. Approved requests are
+then let through by the policy (``grant``), once each; nothing else that needs approval is.
 """
 
 from __future__ import annotations
@@ -13,47 +23,48 @@ import functools
 import inspect
 import json
 import logging
+import sys
+import time
 import typing
-from collections import OrderedDict
-from typing import Annotated, Any
+from typing import Any
 
-from mcp.server.mcpserver import (
-    AcceptedElicitation,
-    Context,
-    Elicit,
-    ElicitationResult,
-    Resolve,
-)
+import anyio
+from mcp.server.mcpserver import AcceptedElicitation, Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
+from mcp.types import (
+    CallToolResult,
+    ElicitRequest,
+    ElicitRequestFormParams,
+    ElicitRequestURLParams,
+    InputRequiredResult,
+    TextContent,
+)
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
-from ..access import DOAccess, DOError, request_ids
+from ..access import DOAccess, DOError, Refused, request_ids
 from ..config import Settings
 from ..registry import Access, ToolSpec
+from ._approvals import Approvals, PendingApproval
 from ._audit import AuditLog
-from ._codes import ConfirmationCodes, fingerprint
 from ._plan import Plan
+from ._policy import UNPROTECT_REFUSAL, Policy, Verdict, cost_refusal, grant, request_key
+from ._pricing import total
 from ._secrets import redact
 
 log = logging.getLogger("cargoshipper")
 
-ConfirmationCode = Annotated[
-    str | None,
-    Field(description="Only to confirm: the code a previous identical call returned."),
-]
+CONFIRM_SCHEMA = {
+    "type": "object",
+    "properties": {"confirm": {"type": "boolean", "description": "Yes, do it."}},
+    "required": ["confirm"],
+}
 
 
 class Confirm(BaseModel):
-    """The confirmation form shown to a human."""
+    """The confirmation form shown to a person."""
 
     confirm: bool = Field(description="Yes, do it.")
-
-
-class Approval(BaseModel):
-    """How a call was allowed to proceed without a dialog."""
-
-    method: str  # "code", "policy:never", "not needed"
 
 
 class Guard:
@@ -61,16 +72,18 @@ class Guard:
 
     def __init__(self, settings: Settings, access: DOAccess) -> None:
         self.settings = settings
+        self.policy = Policy(settings)
+        access.gate = self.policy.admit
         self.access = access
-        self.codes = ConfirmationCodes(settings.confirmation_ttl)
+        self.approvals = Approvals(settings.confirmation_ttl)
         self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
-        self._plans: OrderedDict[Any, Plan] = OrderedDict()  # resolver -> body, per request
+        self.page: Any = None  # the ApprovalPage, once the server's lifespan started it
 
     # -- binding -----------------------------------------------------------------------------
 
     def bind(self, spec: ToolSpec) -> Any:
-        """An MCP tool function for ``spec``: its parameters minus ``do``, plus what the
-        guard needs (the request context; for planned tools a confirmation)."""
+        """An MCP tool function for ``spec``: its parameters minus ``do`` and ``plan``, plus
+        the request context."""
         hints = typing.get_type_hints(spec.fn, include_extras=True)
         signature = inspect.signature(spec.fn)
         tool_parameters = [
@@ -78,80 +91,81 @@ class Guard:
             for parameter in list(signature.parameters.values())[1:]
             if parameter.name != "plan"
         ]
-        extra = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-        if spec.plan is not None:
-            code = inspect.Parameter(
-                "confirmation_code",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None,
-                annotation=ConfirmationCode,
-            )
-            resolver = self._resolver(spec, [p.name for p in tool_parameters])
-            approval = inspect.Parameter(
-                "approval",
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=Annotated[ElicitationResult[Confirm], Resolve(resolver)],
-            )
-            extra = [code, approval, *extra]
+        context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
         wants_plan = "plan" in signature.parameters
+        returns = hints["return"]
 
         @functools.wraps(spec.fn)
         async def tool(ctx: Context, **arguments: Any) -> Any:
-            approval = arguments.pop("approval", None)
-            arguments.pop("confirmation_code", None)
-            plan = self._plans.pop(_plan_key(ctx, spec, arguments), None) if spec.plan else None
-            method = self._approved(spec, approval, arguments)
-            if wants_plan:
-                arguments["plan"] = plan
-            return await self._run(spec, ctx, arguments, plan, method)
+            if spec.plan is None:
+                return await self._run(spec, ctx, arguments, None, "not needed", [])
+            return await self._guarded(spec, ctx, arguments, wants_plan, returns)
 
-        parameters = [*tool_parameters, *extra]
-        returns = hints["return"]
+        parameters = [*tool_parameters, context]
         tool.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)
         tool.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
         return tool
 
     # -- before the call ---------------------------------------------------------------------
 
-    def _resolver(self, spec: ToolSpec, names: list[str]) -> Any:
-        """The confirmation resolver for ``spec``; the SDK runs it before the tool body and,
-        on 2026-07-28 connections, again on every round, so it must ask the same question."""
+    async def _guarded(
+        self, spec: ToolSpec, ctx: Context, arguments: dict[str, Any], wants_plan: bool, returns
+    ) -> Any:
+        try:
+            plan = await spec.plan(self.access, **arguments)
+            verdicts = [await self.policy.evaluate(self.access, op, p) for op, p in plan.requests]
+        except DOError as error:
+            raise ToolError(error.for_agent()) from None
+        except Refused as error:
+            raise ToolError(str(error)) from None
+        self._refuse_if_unsafe(spec, plan, verdicts, arguments)
+        keys = [request_key(op, params) for op, params in plan.requests]
+        call = dict(arguments, plan=plan) if wants_plan else arguments
+        needs = [v for v in verdicts if v.needs_approval]
+        if not needs:
+            return await self._run(spec, ctx, call, plan, "not needed", keys)
+        unprotects = any(v.effect == "unprotect" for v in needs)
+        if unprotects and self.page is None:
+            raise ToolError(UNPROTECT_REFUSAL)
+        if self.settings.confirm == "never" and not unprotects:
+            return await self._run(spec, ctx, call, plan, "policy:never (--confirm never)", keys)
+        preview = self._preview(plan, verdicts)
+        item = self.approvals.open(
+            spec.name, arguments, preview, [v.as_dict() for v in verdicts], unprotects
+        )
+        if not item.notes.get("audited"):
+            item.notes["audited"] = True
+            self._audit("pending", spec, arguments, plan=plan, approval={"id": item.id})
+        outcome = await self._approval(spec, ctx, item)
+        if isinstance(outcome, str):
+            return await self._run(spec, ctx, call, plan, outcome, keys, item.id)
+        if isinstance(outcome, InputRequiredResult):
+            return outcome
+        return self._not_done(spec, arguments, item, outcome, returns)
 
-        async def resolver(ctx: Context, **arguments: Any) -> Any:
-            code = arguments.pop("confirmation_code", None)
-            try:
-                plan = await spec.plan(self.access, **arguments)
-            except DOError as error:
-                raise ToolError(error.for_agent()) from None
-            self._refuse_if_unsafe(spec, plan, arguments)
-            self._remember(_plan_key(ctx, spec, arguments), plan)
-            if not plan.destructive:
-                return Approval(method="not needed")
-            if self.settings.confirm == "never":
-                return Approval(method="policy:never")
-            if self.settings.confirm == "auto" and _can_elicit(ctx):
-                return Elicit(f"{plan.describe()} Proceed?", Confirm)
-            return self._check_code(spec, plan, arguments, code)
+    def _preview(self, plan: Plan, verdicts: list[Verdict]) -> str:
+        """What the person is shown: the tool's own words, or the policy's for api_call."""
+        text = plan.describe() if plan.targets else ""
+        if not text:
+            text = " ".join(f"{v.describe()[:1].upper()}{v.describe()[1:]}." for v in verdicts)
+        if plan.bulk or any(v.fan_out for v in verdicts):
+            count = max([len(plan.targets), *(v.fan_out for v in verdicts)])
+            text += f" ({count} resources in one call.)"
+        return text
 
-        keyword = inspect.Parameter.KEYWORD_ONLY
-        parameters = [inspect.Parameter("ctx", keyword, annotation=Context)]
-        parameters += [inspect.Parameter(name, keyword) for name in [*names, "confirmation_code"]]
-        resolver.__signature__ = inspect.Signature(parameters)
-        resolver.__annotations__ = {"ctx": Context}
-        resolver.__qualname__ = resolver.__name__ = f"confirm_{spec.name}"
-        return resolver
-
-    def _refuse_if_unsafe(self, spec: ToolSpec, plan: Plan, arguments: dict[str, Any]) -> None:
+    def _refuse_if_unsafe(
+        self, spec: ToolSpec, plan: Plan, verdicts: list[Verdict], arguments: dict[str, Any]
+    ) -> None:
         settings = self.settings
-        reason = None
-        if settings.read_only and plan.effect != "read":
+        reason = next((v.refusal for v in verdicts if v.refusal), None)
+        if reason is None and settings.read_only and any(v.effect != "read" for v in verdicts):
             reason = (
                 f"Refused: {spec.name} would {plan.action}, and this server runs read-only. "
                 "To enable changes, restart it without --read-only (and without "
                 "CARGOSHIPPER_READ_ONLY=true). Nothing was changed."
             )
         if reason is None and plan.destructive and plan.protect:
-            protected = [t for t in plan.targets if settings.protected_tag in t.tags]
+            protected = [t for t in plan.targets if self.policy.is_protected(t)]
             if protected:
                 names = ", ".join(t.label() for t in protected)
                 reason = (
@@ -164,53 +178,131 @@ class Guard:
                 f"limit of {settings.bulk_limit} per call (--bulk-limit). Nothing was changed; "
                 "narrow the selection or ask the operator to raise the limit."
             )
-        limit = settings.max_monthly_cost
-        if reason is None and plan.cost and limit is not None and plan.cost.monthly > limit:
-            reason = (
-                f"Refused: this adds ${plan.cost.monthly:.2f}/month ({plan.cost.detail}), above "
-                f"the limit of ${limit:.2f}/month (--max-monthly-cost). Nothing was changed."
-            )
+        if reason is None:
+            reason = cost_refusal(settings, _effect(verdicts), _cost(plan, verdicts))
         if reason:
             self._audit("refused", spec, arguments, error=reason, plan=plan)
             raise ToolError(reason)
 
-    def _check_code(
-        self, spec: ToolSpec, plan: Plan, arguments: dict[str, Any], code: str | None
-    ) -> Approval:
-        if code is None:
-            issued = self.codes.issue(spec.name, arguments, plan.describe())
-            minutes = max(1, round(self.codes.ttl / 60))
-            raise ToolError(
-                f"Confirmation needed: {plan.describe()} Nothing has been done yet. Show this to "
-                f"the user; if they agree, call {spec.name} again with the same arguments plus "
-                f'confirmation_code="{issued}" (valid once, for {minutes} minutes).'
-            )
-        problem = self.codes.redeem(code, spec.name, arguments, plan.describe())
-        if problem:
-            self._audit("refused", spec, arguments, error=problem)
-            raise ToolError(
-                f"Refused: {problem}. Nothing was done. Call {spec.name} without "
-                "confirmation_code to get a new preview and code."
-            )
-        return Approval(method="code")
+    # -- asking a person ---------------------------------------------------------------------
 
-    def _approved(self, spec: ToolSpec, approval: Any, arguments: dict[str, Any]) -> str | None:
-        """How the call was confirmed; raise if the human said no."""
-        if approval is None:
-            return None
-        if isinstance(approval, AcceptedElicitation):
-            if isinstance(approval.data, Approval):
-                return approval.data.method
-            if isinstance(approval.data, Confirm) and approval.data.confirm:
-                return "elicitation"
-        outcome = getattr(approval, "action", "decline")
-        self._audit("refused", spec, arguments, error=f"user did not confirm ({outcome})")
-        raise ToolError(f"Not done: the user did not confirm ({outcome}). Nothing was changed.")
+    async def _approval(
+        self, spec: ToolSpec, ctx: Context, item: PendingApproval
+    ) -> str | InputRequiredResult | PendingApproval:
+        """The channel that approved ``item``; an InputRequiredResult to send first (2026-07-28
+        clients); or the item itself when it is denied or still pending."""
+        if item.status == "approved" and self.approvals.use(item.id):
+            return str(item.decided_by)
+        if item.status != "pending":
+            return item
+        form, url = _elicitation(ctx)
+        modern = ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+        question = f"{item.preview} Approve?"
+        if form and self.settings.confirm == "auto" and not item.page_only:
+            if modern:
+                answer = _answer(ctx, item)
+                if answer is None:
+                    return _input_required(
+                        item,
+                        ElicitRequestFormParams(message=question, requested_schema=CONFIRM_SCHEMA),
+                    )
+                accepted = answer.action == "accept" and bool((answer.content or {}).get("confirm"))
+            else:
+                result = await ctx.elicit(question, Confirm)
+                accepted = isinstance(result, AcceptedElicitation) and result.data.confirm
+            return self._decide_by_dialog(spec, item, accepted)
+        if url and self.page is not None:
+            link = self.page.link_for(item)
+            if modern:
+                answer = _answer(ctx, item)
+                if answer is None:
+                    return _input_required(
+                        item,
+                        ElicitRequestURLParams(
+                            message=f"{item.preview} Open CargoShipper's approval page to decide.",
+                            url=link,
+                        ),
+                    )
+            else:
+                await ctx.elicit_url(
+                    f"{item.preview} Decide on CargoShipper's page.", link, item.id
+                )
+            decided = await self._wait(ctx, item)
+            if not modern:
+                await _elicit_complete(ctx, item.id)
+        else:
+            self._announce(item)
+            decided = await self._wait(ctx, item)
+        if decided.status == "approved" and self.approvals.use(decided.id):
+            return str(decided.decided_by)
+        return decided
 
-    def _remember(self, request_id: Any, plan: Plan) -> None:
-        self._plans[request_id] = plan
-        while len(self._plans) > 256:  # plans of calls whose confirmation never came back
-            self._plans.popitem(last=False)
+    def _decide_by_dialog(
+        self, spec: ToolSpec, item: PendingApproval, accepted: bool
+    ) -> str | PendingApproval:
+        try:
+            decided = self.approvals.decide(item.id, accepted, "dialog")
+        except LookupError:  # decided meanwhile on the page
+            decided = self.approvals.get(item.id) or item
+        if decided.status == "approved" and self.approvals.use(decided.id):
+            return "dialog"
+        return decided
+
+    def _announce(self, item: PendingApproval) -> None:
+        """Tell the person, on CargoShipper's own stderr (never over MCP), where to decide."""
+        if item.notes.get("announced"):
+            return
+        item.notes["announced"] = True
+        where = self.page.link_for(item) if self.page is not None else "(no approval page)"
+        print(
+            f"CargoShipper: approval needed ({item.id}): {item.preview}\n"
+            f"  approve or deny: {where}   or: cargoshipper approve {item.id}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async def _wait(self, ctx: Context, item: PendingApproval) -> PendingApproval:
+        """Wait for the person's decision with progress, up to ``approval_wait`` seconds."""
+        bound = self.settings.approval_wait
+        start = time.monotonic()
+        last_report = -1.0
+        while (elapsed := time.monotonic() - start) < bound:
+            current = self.approvals.get(item.id) or item
+            if current.status != "pending":
+                return current
+            if elapsed - last_report >= 1.0:
+                last_report = elapsed
+                message = f"Waiting for a person to approve {item.id} ({elapsed:.0f} s)"
+                try:
+                    await ctx.report_progress(elapsed, bound, message)
+                except Exception:  # progress is best effort
+                    log.debug("progress not sent", exc_info=True)
+            await anyio.sleep(min(0.2, bound - elapsed))
+        return self.approvals.get(item.id) or item
+
+    def _not_done(
+        self, spec: ToolSpec, arguments: dict[str, Any], item: PendingApproval, outcome, returns
+    ) -> CallToolResult:
+        """A normal result: nothing was done; denied, or still waiting for a person."""
+        state = {"id": item.id, "status": outcome.status, "preview": item.preview}
+        if outcome.status == "denied":
+            self.approvals.forget(item.id)
+            by = outcome.decided_by or "a person"
+            message = f"Not done: the request was denied ({by}). Nothing was changed."
+            self._audit("refused", spec, arguments, error=message, approval=_approval(outcome))
+        elif outcome.status == "pending":
+            message = (
+                f"Nothing has been done yet: waiting for a person to approve {item.id}: "
+                f"{item.preview} They decide on CargoShipper's approval page (they have its "
+                f"link). Once approved, call {spec.name} again with exactly the same arguments; "
+                "do not try another way."
+            )
+        else:
+            message = (
+                f"Nothing was done: the approval {item.id} expired or no longer matches what "
+                f"the call would do. Call {spec.name} again to ask anew."
+            )
+        return _pending_result(returns, message, state)
 
     # -- the call ----------------------------------------------------------------------------
 
@@ -220,23 +312,30 @@ class Guard:
         ctx: Context,
         arguments: dict[str, Any],
         plan: Plan | None,
-        confirmation: str | None,
+        approved_by: str,
+        keys: list[str],
+        approval_id: str | None = None,
     ) -> CallToolResult:
-        call_id = self._audit("intent", spec, arguments, plan=plan, confirmation=confirmation)
+        plain = {key: value for key, value in arguments.items() if key != "plan"}
+        approval = {"by": approved_by, "id": approval_id} if approval_id else {"by": approved_by}
+        call_id = self._audit("intent", spec, plain, plan=plan, approval=approval)
         do = self.access.with_progress(ctx.report_progress)
-        with request_ids() as seen:
+        with request_ids() as seen, grant(keys, approved_by):
             try:
                 result = await spec.fn(do, **arguments)
             except DOError as error:
                 message = error.for_agent()
-                self._audit("outcome", spec, arguments, call_id, "error", message, seen, plan)
+                self._audit("outcome", spec, plain, call_id, "error", message, seen, plan)
                 raise ToolError(message) from None
+            except Refused as error:
+                self._audit("outcome", spec, plain, call_id, "refused", str(error), seen, plan)
+                raise ToolError(str(error)) from None
             except ToolError as error:
-                self._audit("outcome", spec, arguments, call_id, "refused", str(error), seen, plan)
+                self._audit("outcome", spec, plain, call_id, "refused", str(error), seen, plan)
                 raise
         if plan and plan.cost and "cost" in type(result).model_fields:
             result.cost = plan.cost.as_dict()
-        self._audit("outcome", spec, arguments, call_id, "ok", None, seen, plan, result)
+        self._audit("outcome", spec, plain, call_id, "ok", None, seen, plan, result, approval)
         return _to_call_result(result)
 
     def _audit(
@@ -250,7 +349,7 @@ class Guard:
         seen: list[str] | None = None,
         plan: Plan | None = None,
         result: Any = None,
-        confirmation: str | None = None,
+        approval: dict[str, Any] | None = None,
     ) -> str | None:
         """Append one audit line for a call that changes things (reads are not logged)."""
         is_read = spec.access is Access.READ or (plan is not None and plan.effect == "read")
@@ -258,8 +357,8 @@ class Guard:
             return call_id
         call_id = call_id or self.audit.new_call_id()
         fields: dict[str, Any] = {"tool": spec.name, "arguments": redact(arguments)}
-        if confirmation:
-            fields["confirmation"] = confirmation
+        if approval:
+            fields["approval"] = approval
         if outcome:
             fields["outcome"] = outcome
         if error:
@@ -269,6 +368,88 @@ class Guard:
         fields.update(_affected(spec, plan, result))
         self.audit.write(event, call_id, **fields)
         return call_id
+
+
+def _effect(verdicts: list[Verdict]) -> str:
+    effects = {v.effect for v in verdicts}
+    return "spend" if "spend" in effects else ("destroy" if "destroy" in effects else "write")
+
+
+def _cost(plan: Plan, verdicts: list[Verdict]):
+    """The plan's own cost, else the sum of what the policy priced."""
+    if plan.cost is not None:
+        return plan.cost
+    priced = [v.cost for v in verdicts if v.cost is not None]
+    unpriced = any(v.effect == "spend" and v.cost is None for v in verdicts)
+    return None if unpriced or not priced else total(priced)
+
+
+def _elicitation(ctx: Context) -> tuple[bool, bool]:
+    """(form, url): the dialog kinds the client declared."""
+    capabilities = ctx.client_capabilities
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    if elicitation is None:
+        return False, False
+    form = elicitation.form is not None or elicitation.url is None
+    return form, elicitation.url is not None
+
+
+def _answer(ctx: Context, item: PendingApproval) -> Any:
+    """The client's answer to our question about ``item`` (2026-07-28 second round)."""
+    if ctx.request_state != item.id or not ctx.input_responses:
+        return None
+    return ctx.input_responses.get("approval")
+
+
+def _input_required(item: PendingApproval, params: Any) -> InputRequiredResult:
+    return InputRequiredResult(
+        input_requests={"approval": ElicitRequest(params=params)}, request_state=item.id
+    )
+
+
+async def _elicit_complete(ctx: Context, elicitation_id: str) -> None:
+    try:
+        await ctx.session.send_elicit_complete(elicitation_id, related_request_id=ctx.request_id)
+    except Exception:  # the client may not listen; the result still arrives
+        log.debug("elicitation/complete not sent", exc_info=True)
+
+
+def _approval(item: PendingApproval) -> dict[str, Any]:
+    return {"by": item.decided_by, "id": item.id}
+
+
+def _pending_result(returns: Any, message: str, state: dict[str, Any]) -> CallToolResult:
+    """A normal result of the tool's own type, saying nothing was done and why."""
+    model = returns if isinstance(returns, type) and issubclass(returns, BaseModel) else None
+    structured: dict[str, Any] = {}
+    if model is not None:
+        for name, info in model.model_fields.items():
+            if info.is_required():
+                structured[name] = _empty(info.annotation, message if name == "message" else "")
+        structured = model(**structured).model_dump(mode="json")
+        if "approval" in model.model_fields:
+            structured["approval"] = state
+    text = json.dumps(structured, separators=(",", ":"), ensure_ascii=False)
+    return CallToolResult(
+        content=[TextContent(type="text", text=f"{message}\n{text}")],
+        structured_content=structured,
+    )
+
+
+def _empty(annotation: Any, message: str) -> Any:
+    """An empty value of a result field's type (the message fills text fields)."""
+    origin = typing.get_origin(annotation) or annotation
+    if origin is list:
+        return []
+    if origin is dict:
+        return {}
+    if origin is bool:
+        return False
+    if origin is str:
+        return message
+    if origin is int:
+        return 0
+    return None
 
 
 def _affected(spec: ToolSpec, plan: Plan | None, result: Any) -> dict[str, list[dict[str, Any]]]:
@@ -291,18 +472,6 @@ def _affected(spec: ToolSpec, plan: Plan | None, result: Any) -> dict[str, list[
 
 def _identity(resource: dict[str, Any]) -> dict[str, Any]:
     return {"id": resource.get("id"), "name": resource.get("name")}
-
-
-def _plan_key(ctx: Context, spec: ToolSpec, arguments: dict[str, Any]) -> tuple[Any, str]:
-    """Where a resolver leaves its plan for the tool body of the same call. Request ids repeat
-    across clients, so the key also holds the exact call: equal keys mean equal plans."""
-    return ctx.request_id, fingerprint(spec.name, arguments)
-
-
-def _can_elicit(ctx: Context) -> bool:
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
 def _to_call_result(result: Any) -> CallToolResult:

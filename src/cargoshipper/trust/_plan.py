@@ -67,6 +67,10 @@ class Plan:
     cost: Cost | None = None
     extra: str = ""  # anything else a human should know, e.g. "the disk is erased"
     notes: dict[str, Any] = field(default_factory=dict)
+    #: The requests the tool will send, as ``(operation, params)``: exactly what
+    #: ``do.call(operation, **params)`` receives (no subject/lookup_hint). The person approves
+    #: these, and only these pass the policy afterwards, once each.
+    requests: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     def describe(self) -> str:
         """One deterministic paragraph: the same text on every confirmation round."""

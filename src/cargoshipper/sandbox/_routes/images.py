@@ -108,3 +108,39 @@ def update_image(request: Request) -> Response:
 def delete_image(request: Request) -> Response:
     delete_image_record(request.world, _own_image(request))
     return no_content()
+
+
+# -- /v2/snapshots: the account's Droplet snapshots (images of type snapshot) ----------------
+
+
+def _snapshot_json(image: Image) -> dict:
+    return {
+        "id": str(image.id),
+        "name": image.name,
+        "created_at": image.created_at,
+        "regions": list(image.regions),
+        "min_disk_size": image.min_disk_size,
+        "size_gigabytes": image.size_gigabytes,
+        "resource_id": str(image.droplet_id or ""),
+        "resource_type": "droplet",
+        "tags": list(image.tags),
+    }
+
+
+def _own_snapshot(request: Request) -> Image:
+    ref = str(request.params["snapshot_id"])
+    image = request.world.images.get(int(ref)) if ref.isdigit() else None
+    if image is None or image.type != "snapshot":
+        raise not_found()
+    return image
+
+
+@router.get("/v2/snapshots/{snapshot_id}")
+def get_snapshot(request: Request) -> Response:
+    return ok({"snapshot": _snapshot_json(_own_snapshot(request))})
+
+
+@router.delete("/v2/snapshots/{snapshot_id}")
+def delete_snapshot(request: Request) -> Response:
+    delete_image_record(request.world, _own_snapshot(request))
+    return no_content()

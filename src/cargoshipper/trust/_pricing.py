@@ -1,0 +1,89 @@
+"""The one price source: what a request adds to the monthly bill.
+
+Droplet (and Kubernetes node) prices come from the API (``/v2/sizes``). Everything the API
+does not price comes from ``PUBLISHED``, DigitalOcean's published prices, dated; costs built
+from them are marked ``estimate``. The plans of the curated tools, the policy (for any
+request, ``api_call`` included) and ``balance_get``'s run rate all price through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._plan import Cost
+
+#: DigitalOcean's published prices in USD (digitalocean.com/pricing, as of 2026-11).
+PUBLISHED_AS_OF = "2026-11"
+PUBLISHED: dict[str, float] = {
+    "volume_gib_month": 0.10,  # block storage
+    "snapshot_gib_month": 0.06,  # droplet and volume snapshots
+    "kubernetes_ha_month": 40.0,  # HA control plane
+    "load_balancer_node_month": 12.0,  # regional load balancer, per node
+    "reserved_ip_month": 5.0,  # an IPv4 reserved IP (charged while unassigned)
+}
+#: Managed database node prices (published), by size slug; per node and month.
+DATABASE_NODE_MONTH: dict[str, float] = {
+    "db-s-1vcpu-1gb": 15.0,
+    "db-s-1vcpu-2gb": 30.0,
+    "db-s-2vcpu-4gb": 60.0,
+    "db-s-4vcpu-8gb": 120.0,
+    "db-s-6vcpu-16gb": 240.0,
+    "db-s-8vcpu-32gb": 480.0,
+    "db-s-16vcpu-64gb": 960.0,
+}
+HOURS_PER_MONTH = 672  # DigitalOcean bills at most 672 hours (28 days) a month
+BACKUP_SHARE = 0.2  # weekly droplet backups cost 20 % of the droplet's price
+
+
+def published(monthly: float, detail: str) -> Cost:
+    """A cost from the published price table (an estimate)."""
+    return Cost(
+        monthly=monthly,
+        hourly=monthly / HOURS_PER_MONTH,
+        detail=f"{detail} (published price, {PUBLISHED_AS_OF})",
+        estimate=True,
+    )
+
+
+def gib_cost(gigabytes: float, detail: str, kind: str = "volume_gib_month") -> Cost:
+    """Block storage or snapshot storage of ``gigabytes``."""
+    price = PUBLISHED[kind]
+    return published(gigabytes * price, f"{detail} at ${price:.2f}/GiB-month")
+
+
+def size_cost(size: dict[str, Any], count: int, backups: bool = False) -> Cost:
+    """``count`` droplets (or nodes) of a ``/v2/sizes`` object, backups +20 %."""
+    factor = count * (1 + BACKUP_SHARE if backups else 1)
+    extra = " + weekly backups (20 %)" if backups else ""
+    return Cost(
+        monthly=size["price_monthly"] * factor,
+        hourly=size["price_hourly"] * factor,
+        detail=f"{count} x {size['slug']} at ${size['price_monthly']:.2f}/month{extra}",
+    )
+
+
+def size_change(old: dict[str, Any], new: dict[str, Any], count: int = 1) -> Cost:
+    """Moving ``count`` droplets from size ``old`` to ``new``."""
+    return Cost(
+        monthly=(new["price_monthly"] - old["price_monthly"]) * count,
+        hourly=(new["price_hourly"] - old["price_hourly"]) * count,
+        detail=f"{old['slug']} ${old['price_monthly']:.2f}/month -> "
+        f"{new['slug']} ${new['price_monthly']:.2f}/month" + (f" x {count}" if count > 1 else ""),
+    )
+
+
+def database_cost(size: str, nodes: int) -> Cost | None:
+    price = DATABASE_NODE_MONTH.get(size)
+    if price is None:
+        return None
+    return published(price * nodes, f"{nodes} x {size} at ${price:.2f}/month")
+
+
+def total(costs: list[Cost]) -> Cost:
+    """Several costs as one."""
+    return Cost(
+        monthly=sum(c.monthly for c in costs),
+        hourly=sum(c.hourly for c in costs),
+        detail="; ".join(c.detail for c in costs),
+        estimate=any(c.estimate for c in costs),
+    )
