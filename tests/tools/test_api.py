@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import connect
@@ -159,3 +161,13 @@ async def test_odd_operations_get_a_clear_refusal(client, sandbox, operation):
     error = await call_error(client, "api_call", operation=operation)
     assert "Unknown operation" in error or "another DigitalOcean host" in error
     assert sandbox.world.requests == []
+
+
+async def test_the_audit_log_names_what_an_api_call_deleted(sandbox, tmp_path):
+    log = tmp_path / "audit.jsonl"
+    arguments = {"operation": "droplets.destroy", "path_params": {"droplet_id": APP_1}}
+    async with connect(sandbox, "auto", Dialog("accept"), audit_log=log) as client:
+        await call_ok(client, "api_call", **arguments)
+    outcome = [json.loads(line) for line in log.read_text().splitlines()][-1]
+    assert outcome["outcome"] == "ok" and outcome["approval"]["by"] == "dialog"
+    assert outcome["deleted"] == [{"kind": "droplet", "id": APP_1, "name": "app-1"}]

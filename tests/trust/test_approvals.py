@@ -183,3 +183,13 @@ async def test_confirm_never_lets_it_run_and_the_audit_log_says_so(sandbox, tmp_
         await call_ok(client, "droplet_delete", droplet_id=APP_1)
     assert all("never" in r["approval"]["by"] for r in read_records(log))
     assert deletes(sandbox) == 1
+
+
+async def test_a_link_the_user_would_not_open_returns_at_once_as_pending(sandbox, era, url_only):
+    async def refuse(_context, params) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    async with connect(sandbox, era, refuse, approval_wait=30) as client:
+        with anyio.fail_after(10):  # not the 30 s approval wait
+            result = await call_ok(client, "droplet_delete", droplet_id=APP_1)
+    assert result["approval"]["status"] == "pending" and deletes(sandbox) == 0

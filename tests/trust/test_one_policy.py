@@ -246,6 +246,19 @@ async def test_a_protected_volume_cannot_be_detached_or_deleted_with_its_droplet
     assert changes(sandbox) == []
 
 
+async def test_a_protected_volume_cannot_be_deleted_by_name(sandbox):
+    volume = sandbox.world.table("volumes")["1f6a3b2c-7d84-11ef-9c1a-0a58ac14d102"]  # scratch
+    protect(volume)
+    async with connect(sandbox, "auto", Dialog("accept"), confirm="never") as client:
+        error = await call_error(
+            client,
+            "api_call",
+            operation="volumes.delete_by_name",
+            query={"name": "scratch", "region": "nyc3"},
+        )
+    assert "volume scratch" in error and "protected" in error and changes(sandbox) == []
+
+
 async def test_a_protected_clusters_tags_cannot_be_rewritten_without_the_tag(sandbox):
     protect(cluster(sandbox))
     async with connect(sandbox, "auto", Dialog("accept"), confirm="never") as client:

@@ -19,6 +19,7 @@ then let through by the policy (``grant``), once each; nothing else that needs a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -119,6 +120,8 @@ class Guard:
         except Refused as error:
             raise ToolError(str(error)) from None
         self._refuse_if_unsafe(spec, plan, verdicts, arguments)
+        preview = self._preview(plan, verdicts)
+        plan = _with_policy_targets(plan, verdicts)  # api_call: the audit names what it touched
         keys = [request_key(op, params) for op, params in plan.requests]
         call = dict(arguments, plan=plan) if wants_plan else arguments
         needs = [v for v in verdicts if v.needs_approval]
@@ -129,7 +132,6 @@ class Guard:
             raise ToolError(UNPROTECT_REFUSAL)
         if self.settings.confirm == "never" and not unprotects:
             return await self._run(spec, ctx, call, plan, "policy:never (--confirm never)", keys)
-        preview = self._preview(plan, verdicts)
         item = self.approvals.open(
             spec.name, arguments, preview, [v.as_dict() for v in verdicts], unprotects
         )
@@ -224,9 +226,12 @@ class Guard:
                         ),
                     )
             else:
-                await ctx.elicit_url(
+                answer = await ctx.elicit_url(
                     f"{item.preview} Decide on CargoShipper's page.", link, item.id
                 )
+            if answer.action != "accept":  # the page was not opened: nobody to wait for now
+                self._announce(item)  # the person can still decide from CargoShipper's stderr
+                return self.approvals.get(item.id) or item
             decided = await self._wait(ctx, item)
             if not modern:
                 await _elicit_complete(ctx, item.id)
@@ -368,6 +373,14 @@ class Guard:
         fields.update(_affected(spec, plan, result))
         self.audit.write(event, call_id, **fields)
         return call_id
+
+
+def _with_policy_targets(plan: Plan, verdicts: list[Verdict]) -> Plan:
+    """A plan that names no targets of its own (api_call's) gets the ones the policy found."""
+    if plan.targets:
+        return plan
+    found = tuple(target for verdict in verdicts for target in verdict.targets)
+    return dataclasses.replace(plan, targets=found)
 
 
 def _effect(verdicts: list[Verdict]) -> str:

@@ -281,6 +281,10 @@ class Policy:
         if tag and path.startswith("/v2/droplets"):
             tagged = (await do.list_all("droplets.list", "droplets", tag_name=tag)).items
             targets += [_target("droplet", d) for d in tagged]
+        if operation == "volumes.delete_by_name":
+            named = {key: params.get(key) for key in ("name", "region")}
+            found = (await do.list_all("volumes.list", "volumes", **named)).items
+            targets += [_target("volume", volume) for volume in found]
         body = params.get("body") if isinstance(params.get("body"), dict) else {}
         if operation == "droplets.destroy_with_associated_resources_dangerous":
             droplet = await _fetch_raw(
@@ -329,8 +333,8 @@ class Policy:
             verdict.cost = await _pool_cost(do, pool, int(body["count"]))
         if self._drops_protection(verdict, body):
             verdict.effect, verdict.what = "unprotect", "remove the protected tag"
-        if verdict.effect == "spend" or verdict.cost is None:
-            verdict.cost = verdict.cost or await request_cost(do, verdict, params, body)
+        if verdict.cost is None:
+            verdict.cost = await request_cost(do, verdict, params, body)
         if verdict.effect == "spend" and verdict.cost is not None and verdict.cost.monthly <= 0:
             verdict.effect = "write"  # e.g. a resize to a cheaper size
         body_count = max(
