@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mcp import Client
@@ -41,3 +42,19 @@ class Dialog:
         if answer == "accept":
             return ElicitResult(action="accept", content={"confirm": True})
         return ElicitResult(action=answer)
+
+
+def _template(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/?#]+", re.escape(path)) + "$")
+
+
+def off_template(sandbox: Any) -> list[tuple[str, str]]:
+    """Requests the sandbox received whose path fits no operation's path template."""
+    from cargoshipper.operations import operations
+
+    templates = [_template(op.path) for op in operations().values() if op.path.startswith("/v2/")]
+    return [
+        (method, path)
+        for method, path, _ in sandbox.world.requests
+        if not any(t.match(path) for t in templates)
+    ]

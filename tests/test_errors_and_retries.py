@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from mcp import Client
 
+from cargoshipper.access import DOAccess, DOError
 from cargoshipper.sandbox import Fault
 from cargoshipper.server import build_server
-from conftest import settings_for
+from conftest import TEST_TOKEN, connect, settings_for
 from helpers import call_error, call_ok
 
 pytestmark = pytest.mark.anyio
@@ -99,3 +102,18 @@ async def test_bad_argument_types_are_refused_by_the_schema(client, sandbox):
     error = await call_error(client, "droplet_get", droplet_id="abc")
     assert "droplet_id" in error
     assert sandbox.world.requests == []
+
+
+async def test_one_deadline_bounds_a_call_retries_included(sandbox):
+    sandbox.world.faults.add(Fault(method="GET", path=r"/v2/account", delay=3.0, times=5))
+    started = time.monotonic()
+    async with connect(sandbox, request_deadline=1.0, read_timeout=10.0) as client:
+        error = await call_error(client, "account_get")
+    assert time.monotonic() - started < 2.5
+    assert "no answer within 1 s" in error
+
+
+async def test_an_error_body_echoing_the_token_does_not_carry_it_back(sandbox):
+    access = DOAccess(settings_for(sandbox.url))
+    echoed = DOError(400, "bad_request", f"headers: Authorization: Bearer {TEST_TOKEN}")
+    assert TEST_TOKEN not in access._scrubbed(echoed).for_agent()

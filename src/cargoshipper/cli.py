@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the log to read (default: the serve default, or CARGOSHIPPER_AUDIT_LOG)",
     )
     audit.add_argument("--json", action="store_true", help="print the raw JSON lines")
+    audit.add_argument(
+        "--sandbox", action="store_true", help="the sandbox's own log (audit-sandbox.jsonl)"
+    )
     audit.set_defaults(handler=_audit)
 
     pending = commands.add_parser(
@@ -215,7 +218,8 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
         "approval_wait",
         "audit_log",
     )
-    options = trust_options({name: getattr(args, name, None) for name in names})
+    flags = {name: getattr(args, name, None) for name in names}
+    options = trust_options(flags, sandbox=bool(overrides.get("sandbox")))
     known = [*_toolset_names(), "all"]
     unknown = sorted(set(options.get("toolsets") or ()) - set(known))
     if unknown:
@@ -370,7 +374,7 @@ def _tools(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from .trust import format_record, parse_since, read_records
 
-    path = trust_options({"audit_log": args.audit_log}).get("audit_log")
+    path = trust_options({"audit_log": args.audit_log}, sandbox=args.sandbox).get("audit_log")
     if path is None:
         raise ConfigError(
             "the audit log is off (CARGOSHIPPER_AUDIT_LOG=off); name one with --audit-log"

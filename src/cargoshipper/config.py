@@ -33,6 +33,7 @@ class Settings:
     retry_total: int = 3
     retry_backoff: float = 0.5
     max_retry_wait: float = 20.0
+    request_deadline: float = 45.0  # one request, retries included: within a 60 s client timeout
     wait_timeout: float = 600.0
     poll_interval: float = 1.0
     all_pages_cap: int = 1000
@@ -55,11 +56,13 @@ ConfirmPolicy = Literal["auto", "page", "never"]
 CONFIRM_POLICIES: tuple[ConfirmPolicy, ...] = ("auto", "page", "never")
 
 
-def default_audit_log(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_STATE_HOME/cargoshipper/audit.jsonl`` (default ``~/.local/state/...``)."""
+def default_audit_log(env: Mapping[str, str] | None = None, sandbox: bool = False) -> Path:
+    """``$XDG_STATE_HOME/cargoshipper/audit.jsonl`` (default ``~/.local/state/...``); sandbox
+    runs get ``audit-sandbox.jsonl`` beside it, so they never mix with a real account's."""
     env = os.environ if env is None else env
     state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "cargoshipper" / "audit.jsonl"
+    name = "audit-sandbox.jsonl" if sandbox else "audit.jsonl"
+    return Path(state) / "cargoshipper" / name
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -94,7 +97,9 @@ MISSING_TOKEN_HELP = (
 )
 
 
-def trust_options(flags: Mapping[str, object], env: Mapping[str, str] | None = None) -> dict:
+def trust_options(
+    flags: Mapping[str, object], env: Mapping[str, str] | None = None, sandbox: bool = False
+) -> dict:
     """The trust settings: each from its flag when given, else its CARGOSHIPPER_* variable.
 
     ``flags`` holds read_only, toolsets, confirm, protected_tag, bulk_limit,
@@ -140,7 +145,7 @@ def trust_options(flags: Mapping[str, object], env: Mapping[str, str] | None = N
         options["max_monthly_cost"] = _number("max monthly cost", max_cost, float, minimum=0)
     audit = pick("audit_log")
     if audit is None:
-        options["audit_log"] = default_audit_log(env)
+        options["audit_log"] = default_audit_log(env, sandbox)
     elif str(audit).lower() != "off":
         options["audit_log"] = Path(str(audit)).expanduser()
     return options

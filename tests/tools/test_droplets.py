@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
+from conftest import connect
 from helpers import call_error, call_ok
 
 pytestmark = pytest.mark.anyio
@@ -225,3 +227,18 @@ async def test_delete_by_id_and_by_tag(client):
     assert (await call_ok(client, "droplet_list", tag_name="web"))["items"] == []
     nothing = await call_error(client, "droplet_delete", tag_name="web")
     assert "nothing was done" in nothing
+
+
+async def test_parallel_identical_creates_make_one_droplet(sandbox):
+    create = dict(name="twin-1", region="nyc3", size="s-1vcpu-1gb", image="ubuntu-24-04-x64")
+    results = []
+    async with connect(sandbox, "auto", None, confirm="never") as client:
+
+        async def one() -> None:
+            results.append(await client.call_tool("droplet_create", {**create, "wait": False}))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(one)
+    assert sandbox.world.count("POST", "/v2/droplets") == 1
+    assert sum(1 for r in results if r.is_error) == 2

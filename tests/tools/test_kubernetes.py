@@ -467,18 +467,21 @@ async def test_deleting_a_pool_needs_confirmation(sandbox, cluster_id):
     [
         ({"type": "upgrade"}, "upgrade needs version"),
         (
-            {"type": "upgrade", "version": LATEST, "node_pool_id": "x"},
+            {"type": "upgrade", "version": LATEST, "node_pool_id": MISSING},
             "node_pool_id does not apply",
         ),
         ({"type": "add_pool"}, "add_pool needs pool"),
         ({"type": "add_pool", "pool": {"name": "x", "count": 1}}, "size is required"),
         ({"type": "resize_pool", "pool": {"count": 2}}, "resize_pool needs node_pool_id"),
-        ({"type": "resize_pool", "node_pool_id": "x"}, "resize_pool needs pool"),
+        ({"type": "resize_pool", "node_pool_id": MISSING}, "resize_pool needs pool"),
         (
-            {"type": "resize_pool", "node_pool_id": "x", "pool": {"size": "s-1vcpu-2gb"}},
+            {"type": "resize_pool", "node_pool_id": MISSING, "pool": {"size": "s-1vcpu-2gb"}},
             "resize_pool changes only count",
         ),
-        ({"type": "delete_pool", "node_pool_id": "x", "version": LATEST}, "version does not apply"),
+        (
+            {"type": "delete_pool", "node_pool_id": MISSING, "version": LATEST},
+            "version does not apply",
+        ),
     ],
 )
 async def test_bad_action_input_is_refused_before_any_request(k8s, sandbox, arguments, expected):

@@ -6,12 +6,14 @@ tracking, pagination and waiting for long operations all live here, once.
 
 from ._access import DOAccess, Gate, Refused
 from ._errors import DOError
+from ._journal import Change, journal
 from ._pagination import MAX_PER_PAGE, Page
 from ._ratelimit import RateLimit, request_ids
 from ._waiting import Progress, Waited
 
 __all__ = [
     "MAX_PER_PAGE",
+    "Change",
     "DOAccess",
     "DOError",
     "Gate",
@@ -20,5 +22,6 @@ __all__ = [
     "RateLimit",
     "Refused",
     "Waited",
+    "journal",
     "request_ids",
 ]

@@ -13,7 +13,9 @@ import anyio
 from ..config import Settings
 from ..operations import get_operation
 from ._errors import DOError, body_of, error_from_body, error_from_exception
+from ._journal import record
 from ._pagination import MAX_PER_PAGE, Page, page_from_body, remaining_pages
+from ._paths import PathRefused, check_path_params, fill, shorten
 from ._ratelimit import RateLimitTracker
 from ._waiting import Progress, Waited, action_finished, describe_action, poll_until
 
@@ -80,9 +82,16 @@ class DOAccess:
         ``subject`` ("droplet 1") and ``lookup_hint`` ("droplet_list shows the ids") make a
         404 message say what is missing and where to look.
         """
+        known = get_operation(operation)
+        if known is not None:
+            try:
+                check_path_params(known, params)
+            except PathRefused as refused:
+                raise Refused(str(refused)) from None
         await self.gate(self, operation, params)
         work = partial(self._call_sync, operation, params)
-        return await _off_loop(work, subject, lookup_hint)
+        deadline = (self.settings.request_deadline, known.method if known else "POST")
+        return await _off_loop(work, subject, lookup_hint, deadline)
 
     def _call_sync(self, operation: str, params: dict[str, Any]) -> Any:
         from azure.core.exceptions import AzureError
@@ -91,18 +100,46 @@ class DOAccess:
         function = getattr(getattr(self.client, group), method)
         try:
             status, body, headers = function(cls=_capture, **params)
+        except (TypeError, ValueError) as exc:  # pydo's serializer, before anything is sent
+            raise Refused(
+                f"Refused: the arguments of {operation} do not fit it ({shorten(str(exc), 200)}); "
+                "nothing was sent."
+            ) from None
         except AzureError as exc:
             known = get_operation(operation)
             verb = known.method if known else "POST"  # unknown: assume it may have acted
-            raise error_from_exception(exc, self.rate_limit.last, verb) from None
+            raise self._scrubbed(error_from_exception(exc, self.rate_limit.last, verb)) from None
         if status >= 400:
-            raise error_from_body(status, body, headers, self.rate_limit.last)
+            raise self._scrubbed(error_from_body(status, body, headers, self.rate_limit.last))
+        known = get_operation(operation)
+        if known is not None:
+            named = (*known.path_params, "tag_name")
+            path = {name: params[name] for name in named if name in params}
+            record(operation, known.method, path, body)
         return body
 
-    async def get_text(self, path: str, /, *, subject: str | None = None, **query: Any) -> str:
+    async def get_text(
+        self,
+        operation: str,
+        /,
+        *,
+        path: dict[str, Any],
+        subject: str | None = None,
+        **query: Any,
+    ) -> str:
         """GET a non-JSON resource as text (e.g. a kubeconfig's YAML, which pydo's own
-        ``kubernetes.get_kubeconfig`` cannot decode): same pipeline, auth and retries."""
-        return await _off_loop(partial(self._get_text_sync, path, query), subject, None)
+        ``kubernetes.get_kubeconfig`` cannot decode): the operation's path template filled
+        with checked, encoded values; same gate, pipeline, auth and retries."""
+        known = get_operation(operation)
+        if known is None or known.method != "GET":
+            raise Refused(f"Refused: {operation} is not a known read.")
+        try:
+            url = fill(known.path, path)
+        except PathRefused as refused:
+            raise Refused(str(refused)) from None
+        await self.gate(self, operation, {**path, **query})
+        work = partial(self._get_text_sync, url, query)
+        return await _off_loop(work, subject, None, (self.settings.request_deadline, "GET"))
 
     def _get_text_sync(self, path: str, query: dict[str, Any]) -> str:
         from azure.core.exceptions import AzureError
@@ -113,12 +150,21 @@ class DOAccess:
             response = self.client.send_request(request, stream=True)
             response.read()
         except AzureError as exc:
-            raise error_from_exception(exc, self.rate_limit.last, "GET") from None
+            raise self._scrubbed(error_from_exception(exc, self.rate_limit.last, "GET")) from None
         if response.status_code >= 400:
-            raise error_from_body(
-                response.status_code, body_of(response), response.headers, self.rate_limit.last
+            raise self._scrubbed(
+                error_from_body(
+                    response.status_code, body_of(response), response.headers, self.rate_limit.last
+                )
             )
         return response.text()
+
+    def _scrubbed(self, error: DOError) -> DOError:
+        """The error without the token, should the API's error body echo request headers."""
+        token = self.settings.token
+        if token and token in error.message:
+            error.message = error.message.replace(token, "<token>")
+        return error
 
     async def list_page(
         self, operation: str, key: str, *, page: int = 1, per_page: int = 20, **filters: Any
@@ -187,10 +233,22 @@ class DOAccess:
         )
 
 
-async def _off_loop(work: Callable[[], Any], subject: str | None, lookup_hint: str | None) -> Any:
-    """Run a blocking pydo call in a worker thread; name its subject in any DOError."""
+async def _off_loop(
+    work: Callable[[], Any],
+    subject: str | None,
+    lookup_hint: str | None,
+    deadline: tuple[float, str],
+) -> Any:
+    """Run a blocking pydo call in a worker thread, retries included, within one overall
+    deadline (seconds, HTTP method); name its subject in any DOError."""
+    seconds, method = deadline
     try:
-        return await anyio.to_thread.run_sync(work)
+        with anyio.fail_after(seconds):
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+    except TimeoutError:
+        reason = f"no answer within {seconds:.0f} s, retries included"
+        sent = method not in ("GET", "HEAD")
+        raise DOError(None, "timeout", reason, subject=subject, may_have_happened=sent) from None
     except DOError as error:
         error.subject = error.subject or subject
         error.lookup_hint = error.lookup_hint or lookup_hint

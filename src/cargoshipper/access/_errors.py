@@ -95,6 +95,7 @@ def error_from_body(status: int, body: Any, headers: Any, rate_limit: RateLimit 
         message = str(body)[:300]
     if not request_id and headers is not None:
         request_id = headers.get("x-request-id")
+    message = message if len(message) <= 300 else f"{message[:300]}… ({len(message)} characters)"
     return DOError(status, error_id, message or f"HTTP {status}", request_id, rate_limit)
 
 

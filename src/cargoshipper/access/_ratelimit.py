@@ -8,20 +8,29 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 #: The request ids DigitalOcean returned during the current tool call (see ``request_ids``).
 _REQUEST_IDS: ContextVar[list[str] | None] = ContextVar("cargoshipper_request_ids", default=None)
 
 
 @contextlib.contextmanager
-def request_ids() -> Iterator[list[str]]:
-    """Collect the ``x-request-id`` of every response inside this block (threads included)."""
-    collected: list[str] = []
-    token = _REQUEST_IDS.set(collected)
+def collecting(variable: ContextVar[list[T] | None]) -> Iterator[list[T]]:
+    """A fresh list in ``variable`` for this block; worker threads started inside it append
+    to the same list (they run in a copy of this context)."""
+    collected: list[T] = []
+    token = variable.set(collected)
     try:
         yield collected
     finally:
-        _REQUEST_IDS.reset(token)
+        variable.reset(token)
+
+
+def request_ids() -> contextlib.AbstractContextManager[list[str]]:
+    """Collect the ``x-request-id`` of every response inside this block (threads included)."""
+    return collecting(_REQUEST_IDS)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ Detail = Annotated[bool, Field(description="Full API objects, not the compact vi
 Wait = Annotated[bool, Field(description="Wait for the end, with progress.")]
 WaitTimeout = Annotated[float, Field(gt=0, le=3600, description="Most seconds to wait.")]
 DropletId = Annotated[int, Field(ge=1, description="Droplet id, e.g. 3164444.")]
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 TAG_PATTERN = r"^[A-Za-z0-9_:\-]{1,255}$"
 TagName = Annotated[str, Field(pattern=TAG_PATTERN)]
 OptionalTagName = Annotated[

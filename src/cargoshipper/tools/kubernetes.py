@@ -15,6 +15,7 @@ from ..registry import Access, Toolset
 from ..trust import Cost, Plan, Target, size_prices
 from ._common import (
     TAG_PATTERN,
+    UUID_PATTERN,
     ActionResult,
     Detail,
     ItemResult,
@@ -50,7 +51,7 @@ POOL_SCHEMA: dict[str, Any] = {
         "max_nodes": {"type": "integer"},
     },
 }
-ClusterId = Annotated[str, Field(min_length=1, description="Cluster id.")]
+ClusterId = Annotated[str, Field(pattern=UUID_PATTERN, description="Cluster id (UUID).")]
 NodePools = Annotated[
     list[dict[str, Any]],
     WithJsonSchema(
@@ -243,7 +244,8 @@ async def kubernetes_kubeconfig_get(
     """Return a cluster's kubeconfig (YAML for kubectl). A secret: it holds an admin token."""
     try:
         text = await do.get_text(
-            f"/v2/kubernetes/clusters/{cluster_id}/kubeconfig",
+            "kubernetes.get_kubeconfig",
+            path={"cluster_id": cluster_id},
             subject=f"Kubernetes cluster {cluster_id}",
             expiry_seconds=expiry_seconds or None,
         )
@@ -568,7 +570,9 @@ async def kubernetes_cluster_action(
     type: Annotated[ActionType, Field(description="What to do.")],
     cluster_id: ClusterId,
     version: Annotated[str | None, Field(description="upgrade: a version slug.")] = None,
-    node_pool_id: Annotated[str | None, Field(description="resize/delete_pool: pool id.")] = None,
+    node_pool_id: Annotated[
+        str | None, Field(pattern=UUID_PATTERN, description="resize/delete_pool: pool id.")
+    ] = None,
     pool: Annotated[
         dict[str, Any] | None,
         WithJsonSchema(POOL_SCHEMA),

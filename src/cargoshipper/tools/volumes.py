@@ -14,6 +14,7 @@ from ..registry import Access, Toolset
 from ..trust import Plan, Target, pricing
 from ._common import (
     TAG_PATTERN,
+    UUID_PATTERN,
     ActionResult,
     Detail,
     ItemResult,
@@ -38,7 +39,7 @@ LABEL_LIMIT = {"ext4": 16, "xfs": 12}
 MAX_GIB = 16 * 1024
 
 TAG = re.compile(TAG_PATTERN)
-VolumeId = Annotated[str, Field(description="Volume id (UUID).")]
+VolumeId = Annotated[str, Field(pattern=UUID_PATTERN, description="Volume id (UUID).")]
 
 
 # -- views -----------------------------------------------------------------------------------

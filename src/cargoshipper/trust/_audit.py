@@ -34,36 +34,85 @@ class AuditLog:
             "call_id": call_id,
             **{key: value for key, value in fields.items() if value not in (None, [], {})},
         }
-        line = json.dumps(record, default=str, separators=(",", ":")) + "\n"
+        line = json.dumps(bounded(record), default=str, separators=(",", ":")) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(descriptor, line.encode())
+                _write_all(descriptor, line.encode())
                 os.fsync(descriptor)
             finally:
                 os.close(descriptor)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write every byte (a short write is continued); raise OSError if the disk takes none."""
+    while data:
+        written = os.write(descriptor, data)
+        if written <= 0:
+            raise OSError(f"the audit log took 0 of {len(data)} bytes")
+        data = data[written:]
+
+
+MAX_TEXT = 500  # characters of one logged string
+MAX_ITEMS = 50  # items of one logged list
+
+
+def bounded(value: Any) -> Any:
+    """A JSON value cut to a bounded size: long strings to a prefix, long lists to a head
+    (a 1 MB argument must not make a 1 MB log line)."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return f"{value[:MAX_TEXT]}… [{len(value)} characters]"
+    if isinstance(value, dict):
+        return {key: bounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        head = [bounded(item) for item in value[:MAX_ITEMS]]
+        return head + ([f"… [{len(value)} items]"] if len(value) > MAX_ITEMS else [])
+    return value
 
 
 def read_records(path: Path, since: float | None = None) -> Iterator[dict[str, Any]]:
     """The log's records, oldest first; ``since`` is a Unix time."""
     if not path.exists():
         return
-    with path.open() as lines:
+    with path.open(errors="replace") as lines:
         for line in lines:
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a torn last line after a crash
-            stamp = datetime.fromisoformat(record.get("time", "1970-01-01T00:00:00+00:00"))
-            if since is None or stamp.timestamp() >= since:
+                if not isinstance(record, dict):
+                    raise ValueError("not a record")
+            except ValueError:  # torn by a crash or a full disk: shown, never hidden
+                yield {"event": "torn", "raw": line.rstrip("\n")[:MAX_TEXT]}
+                continue
+            if since is None or _stamp(record) >= since:
                 yield record
 
 
+def _stamp(record: dict[str, Any]) -> float:
+    try:
+        return datetime.fromisoformat(str(record.get("time"))).timestamp()
+    except ValueError:
+        return 0.0
+
+
 def format_record(record: dict[str, Any]) -> str:
-    """One readable line: time, event, tool, outcome, what it touched."""
-    when = record.get("time", "")[:19].replace("T", " ")
-    parts = [when, f"{record.get('event', '?'):<8}", record.get("tool", "?")]
+    """One readable line: time, event, tool, outcome, what it touched. Everything an agent
+    could have written is escaped: no forged line breaks, no terminal escape sequences."""
+    return _printable(_format(record))
+
+
+def _printable(text: str) -> str:
+    """``text`` with every control character shown as an escape (\\n, \\x1b...)."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode() for char in text
+    )
+
+
+def _format(record: dict[str, Any]) -> str:
+    if record.get("event") == "torn":
+        return f"TORN LINE (unreadable, left by a crash or a full disk): {record.get('raw', '')}"
+    when = str(record.get("time", ""))[:19].replace("T", " ")
+    parts = [when, f"{record.get('event', '?'):<8}", str(record.get("tool", "?"))]
     if arguments := record.get("arguments"):
         parts.append(" ".join(f"{k}={json.dumps(v)}" for k, v in arguments.items()))
     if approval := record.get("approval"):
@@ -73,7 +122,7 @@ def format_record(record: dict[str, Any]) -> str:
         parts.append(f"-> {outcome}")
     if error := record.get("error"):
         parts.append(f"({error})")
-    for effect in ("created", "changed", "deleted"):
+    for effect in ("targets", "created", "changed", "deleted"):
         if resources := record.get(effect):
             names = ", ".join(
                 f"{r.get('kind', '')} {r.get('name') or ''}({r.get('id')})" for r in resources

@@ -19,6 +19,7 @@ then let through by the policy (``grant``), once each; nothing else that needs a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -27,6 +28,7 @@ import logging
 import sys
 import time
 import typing
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -43,7 +45,7 @@ from mcp.types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
-from ..access import DOAccess, DOError, Refused, request_ids
+from ..access import Change, DOAccess, DOError, Refused, journal, request_ids
 from ..config import Settings
 from ..registry import Access, ToolSpec
 from ._approvals import Approvals, PendingApproval
@@ -79,6 +81,7 @@ class Guard:
         self.approvals = Approvals(settings.confirmation_ttl)
         self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
         self.page: Any = None  # the ApprovalPage, once the server's lifespan started it
+        self._create_locks: dict[str, anyio.Lock] = {}
 
     # -- binding -----------------------------------------------------------------------------
 
@@ -98,14 +101,35 @@ class Guard:
 
         @functools.wraps(spec.fn)
         async def tool(ctx: Context, **arguments: Any) -> Any:
-            if spec.plan is None:
-                return await self._run(spec, ctx, arguments, None, "not needed", [])
-            return await self._guarded(spec, ctx, arguments, wants_plan, returns)
+            async with self._one_at_a_time(spec, arguments):
+                if spec.plan is None:
+                    return await self._run(spec, ctx, arguments, None, "not needed", [])
+                return await self._guarded(spec, ctx, arguments, wants_plan, returns)
 
         parameters = [*tool_parameters, context]
         tool.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)
         tool.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
         return tool
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(
+        self, spec: ToolSpec, arguments: dict[str, Any]
+    ) -> AsyncIterator[None]:
+        """Creates of the same name run one after the other, so the second finds the first
+        (the name check and the create are not atomic otherwise): no duplicates when an
+        agent fires the same create twice in parallel."""
+        if not spec.name.endswith("_create") and spec.name != "domain_record_set":
+            yield
+            return
+        named = arguments.get("name") or arguments.get("names") or arguments
+        key = f"{spec.name}:{json.dumps(named, sort_keys=True, default=str)}"
+        lock = self._create_locks.setdefault(key, anyio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and lock.statistics().tasks_waiting == 0:
+                self._create_locks.pop(key, None)
 
     # -- before the call ---------------------------------------------------------------------
 
@@ -323,25 +347,45 @@ class Guard:
     ) -> CallToolResult:
         plain = {key: value for key, value in arguments.items() if key != "plan"}
         approval = {"by": approved_by, "id": approval_id} if approval_id else {"by": approved_by}
-        call_id = self._audit("intent", spec, plain, plan=plan, approval=approval)
+        try:
+            call_id = self._audit("intent", spec, plain, plan=plan, approval=approval)
+        except OSError as error:  # fail closed: no change goes unrecorded
+            raise ToolError(
+                f"Refused: the audit log cannot be written ({error.strerror or error}); "
+                "nothing was done. Fix the log's disk or permissions, or set --audit-log."
+            ) from None
         do = self.access.with_progress(ctx.report_progress)
-        with request_ids() as seen, grant(keys, approved_by):
+        with request_ids() as seen, journal() as changes, grant(keys, approved_by):
             try:
                 result = await spec.fn(do, **arguments)
-            except DOError as error:
-                message = error.for_agent()
-                self._audit("outcome", spec, plain, call_id, "error", message, seen, plan)
-                raise ToolError(message) from None
-            except Refused as error:
-                self._audit("outcome", spec, plain, call_id, "refused", str(error), seen, plan)
-                raise ToolError(str(error)) from None
-            except ToolError as error:
-                self._audit("outcome", spec, plain, call_id, "refused", str(error), seen, plan)
-                raise
+            except (DOError, Refused, ToolError) as error:
+                failed = isinstance(error, DOError)
+                message = error.for_agent() if failed else str(error)
+                outcome = "error" if failed else "refused"
+                note = self._outcome(spec, plain, call_id, outcome, message, seen, plan, changes)
+                if changes:
+                    message += f" Done before it failed: {_summary(changes)}."
+                raise ToolError(message + note) from None
         if plan and plan.cost and "cost" in type(result).model_fields:
             result.cost = plan.cost.as_dict()
-        self._audit("outcome", spec, plain, call_id, "ok", None, seen, plan, result, approval)
+        note = self._outcome(spec, plain, call_id, "ok", None, seen, plan, changes, approval)
+        if note:
+            result.titled(result.headline + note)
         return _to_call_result(result)
+
+    def _outcome(
+        self, spec: ToolSpec, arguments: dict[str, Any], call_id: str | None, *rest: Any
+    ) -> str:
+        """Write the outcome line; if that fails, the text that tells the agent so."""
+        try:
+            self._audit("outcome", spec, arguments, call_id, *rest)
+        except OSError as error:
+            log.error("audit outcome not written for %s: %s", spec.name, error)
+            return (
+                " Warning: this was done, but its outcome could not be written to the audit log "
+                f"({error.strerror or error})."
+            )
+        return ""
 
     def _audit(
         self,
@@ -353,7 +397,7 @@ class Guard:
         error: str | None = None,
         seen: list[str] | None = None,
         plan: Plan | None = None,
-        result: Any = None,
+        changes: list[Change] | None = None,
         approval: dict[str, Any] | None = None,
     ) -> str | None:
         """Append one audit line for a call that changes things (reads are not logged)."""
@@ -362,6 +406,7 @@ class Guard:
             return call_id
         call_id = call_id or self.audit.new_call_id()
         fields: dict[str, Any] = {"tool": spec.name, "arguments": redact(arguments)}
+        fields["api"] = "sandbox" if self.settings.sandbox else self.settings.api_url
         if approval:
             fields["approval"] = approval
         if outcome:
@@ -370,7 +415,10 @@ class Guard:
             fields["error"] = error
         if seen:
             fields["request_ids"] = sorted(set(seen))
-        fields.update(_affected(spec, plan, result))
+        if event != "outcome" and plan is not None:
+            fields["targets"] = [target.as_dict() for target in plan.targets]
+        if event == "outcome":
+            fields.update(_affected(plan, changes or []))
         self.audit.write(event, call_id, **fields)
         return call_id
 
@@ -465,26 +513,32 @@ def _empty(annotation: Any, message: str) -> Any:
     return None
 
 
-def _affected(spec: ToolSpec, plan: Plan | None, result: Any) -> dict[str, list[dict[str, Any]]]:
-    """Resources the call created, changed or deleted, for the audit line."""
-    if plan is None and result is None:
-        return {}
-    effect = plan.effect if plan else ("create" if spec.name.endswith("_create") else "change")
-    if effect == "read":
-        return {}
-    if effect == "create":
-        touched = [_identity(r) for r in getattr(result, "resources", [])]
-    elif plan is not None:
-        touched = [t.as_dict() for t in plan.targets]
-    else:
-        item = getattr(result, "item", None) or {}
-        touched = [_identity(r) for r in getattr(result, "resources", [])] or [_identity(item)]
-    key = {"create": "created", "change": "changed", "delete": "deleted"}[effect]
-    return {key: [t for t in touched if t.get("id") is not None]}
+def _affected(plan: Plan | None, changes: list[Change]) -> dict[str, list[dict[str, Any]]]:
+    """What the call really created, changed and deleted: its successful requests, named by
+    the plan's targets where they match."""
+    known = {str(target.id): target.as_dict() for target in plan.targets} if plan else {}
+    found: dict[str, list[dict[str, Any]]] = {"created": [], "changed": [], "deleted": []}
+    for change in changes:
+        if change.created:
+            found["created"] += change.created
+            continue
+        ids = [value for key, value in change.path.items() if key != "tag_name"]
+        if not ids and "tag_name" in change.path:
+            entry = {"kind": "tag", "id": change.path["tag_name"], "name": change.operation}
+        else:
+            ident = ids[-1] if ids else change.operation
+            entry = known.get(str(ident)) or {"id": ident, "operation": change.operation}
+        key = "deleted" if change.method == "DELETE" else "changed"
+        if entry not in found[key]:
+            found[key].append(entry)
+    return {key: entries for key, entries in found.items() if entries}
 
 
-def _identity(resource: dict[str, Any]) -> dict[str, Any]:
-    return {"id": resource.get("id"), "name": resource.get("name")}
+def _summary(changes: list[Change]) -> str:
+    return "; ".join(
+        f"{change.operation} {' '.join(str(v) for v in change.path.values())}".strip()
+        for change in changes
+    )
 
 
 def _to_call_result(result: Any) -> CallToolResult:

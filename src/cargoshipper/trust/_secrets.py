@@ -1,18 +1,46 @@
-"""Which values are secrets, so they stay out of logs and out of results nobody asked for."""
+"""Which values are secrets, so they stay out of logs and out of results nobody asked for.
+
+A value is a secret by its key (``password``, ``*_token``, registry ``auth``, kubeconfig
+``client_key_data``...), by what it is (a URL carrying a user and password), or by how the
+API labels it (App Platform env values of ``type: SECRET``).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 #: Keys whose values are secrets (or may carry one, like a connection URI with a password).
 SECRET_KEYS = frozenset(
-    {"user_data", "password", "token", "secret", "private_key", "kubeconfig", "uri", "private_uri"}
+    {
+        "user_data",
+        "password",
+        "token",
+        "secret",
+        "private_key",
+        "kubeconfig",
+        "uri",
+        "private_uri",
+        "auth",  # registry docker credentials
+        "client_key_data",
+        "client-key-data",
+        "client_certificate_data",
+        "webhook",  # Slack and other webhooks carry their own credential in the URL
+        "webhook_url",
+        "url_with_credentials",
+    }
 )
-SECRET_SUFFIXES = ("password", "_token", "_secret", "_key")
-NOT_SECRET = frozenset({"public_key"})
+SECRET_SUFFIXES = ("password", "_token", "_secret", "_key", "_keys")
+NOT_SECRET = frozenset({"public_key", "ssh_keys"})
+#: Objects whose ``url`` is a webhook (its path is the credential), e.g. alert ``slack`` lists.
+WEBHOOK_HOLDERS = frozenset({"slack", "webhooks"})
+#: ``scheme://user:password@host``: credentials inside a URL, under any key.
+#: Quantifiers are bounded so a huge string costs linear time, not quadratic.
+URL_WITH_CREDENTIALS = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^/\s:@]{1,256}:[^/\s@]{1,256}@")
 
 
 def is_secret(key: str) -> bool:
+    key = key.lower()
     return key not in NOT_SECRET and (key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES))
 
 
@@ -35,8 +63,17 @@ def mask(key: str, value: Any, replace: Any) -> Any:
     """``value`` (found under ``key``) with secrets at any depth replaced by ``replace(v)``."""
     if value is not None and is_secret(key) and not isinstance(value, dict | list):
         return replace(value)
+    if isinstance(value, str) and URL_WITH_CREDENTIALS.search(value):
+        return replace(value)
     if isinstance(value, dict):
-        return {k: mask(k, item, replace) for k, item in value.items()}
+        labelled = str(value.get("type", "")).upper() == "SECRET"  # App Platform env values
+        webhook = key.lower() in WEBHOOK_HOLDERS
+        return {
+            k: replace(item)
+            if item and ((labelled and k == "value") or (webhook and k == "url"))
+            else mask(k, item, replace)
+            for k, item in value.items()
+        }
     if isinstance(value, list):
         return [
             mask(key, item, replace) if isinstance(item, dict | list) else item for item in value
