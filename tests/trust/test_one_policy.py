@@ -242,7 +242,14 @@ async def test_a_protected_volume_cannot_be_detached_or_deleted_with_its_droplet
             path_params={"droplet_id": APP_1},
             body={"volumes": [APP_DATA]},
         )
-    assert "protected" in detach and "protected" in with_droplet
+        with_cluster = await call_error(
+            client,
+            "api_call",
+            operation="kubernetes.destroy_associated_resources_selective",
+            path_params={"cluster_id": cluster(sandbox).id},
+            body={"volumes": [APP_DATA]},
+        )
+    assert "protected" in detach and "protected" in with_droplet and "protected" in with_cluster
     assert changes(sandbox) == []
 
 

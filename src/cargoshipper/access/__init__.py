@@ -4,8 +4,8 @@ Client construction, one error type, retries that never duplicate a create, rate
 tracking, pagination and waiting for long operations all live here, once.
 """
 
-from ._access import DOAccess, Gate, Refused
-from ._errors import DOError
+from ._access import DOAccess, Gate
+from ._errors import DOError, Refused
 from ._journal import Change, journal
 from ._pagination import MAX_PER_PAGE, Page
 from ._ratelimit import RateLimit, request_ids

@@ -12,10 +12,10 @@ import anyio
 
 from ..config import Settings
 from ..operations import get_operation
-from ._errors import DOError, body_of, error_from_body, error_from_exception
+from ._errors import DOError, Refused, body_of, error_from_body, error_from_exception
 from ._journal import record
 from ._pagination import MAX_PER_PAGE, Page, page_from_body, remaining_pages
-from ._paths import PathRefused, check_path_params, fill, shorten
+from ._paths import check_path_params, fill, shorten
 from ._ratelimit import RateLimitTracker
 from ._waiting import Progress, Waited, action_finished, describe_action, poll_until
 
@@ -24,10 +24,6 @@ _PAGE_CONCURRENCY = 4
 #: ``await gate(access, operation, params)`` runs before every request and raises
 #: :class:`Refused` to stop it (the trust policy, see ``trust/_policy.py``).
 Gate = Callable[["DOAccess", str, dict[str, Any]], Awaitable[None]]
-
-
-class Refused(Exception):
-    """The gate refused a request before it was sent; the message says why."""
 
 
 async def reads_only(_access: DOAccess, operation: str, _params: dict[str, Any]) -> None:
@@ -84,10 +80,7 @@ class DOAccess:
         """
         known = get_operation(operation)
         if known is not None:
-            try:
-                check_path_params(known, params)
-            except PathRefused as refused:
-                raise Refused(str(refused)) from None
+            check_path_params(known, params)
         await self.gate(self, operation, params)
         work = partial(self._call_sync, operation, params)
         deadline = (self.settings.request_deadline, known.method if known else "POST")
@@ -133,10 +126,7 @@ class DOAccess:
         known = get_operation(operation)
         if known is None or known.method != "GET":
             raise Refused(f"Refused: {operation} is not a known read.")
-        try:
-            url = fill(known.path, path)
-        except PathRefused as refused:
-            raise Refused(str(refused)) from None
+        url = fill(known.path, path)
         await self.gate(self, operation, {**path, **query})
         work = partial(self._get_text_sync, url, query)
         return await _off_loop(work, subject, None, (self.settings.request_deadline, "GET"))

@@ -18,6 +18,11 @@ from typing import Any
 from ._ratelimit import RateLimit
 
 
+class Refused(Exception):
+    """A request stopped before it was sent (the gate, or a path value that would leave its
+    template); the message says why."""
+
+
 @dataclass
 class DOError(Exception):
     """A failed DigitalOcean API call."""

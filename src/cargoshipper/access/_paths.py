@@ -14,23 +14,20 @@ from typing import Any
 from urllib.parse import quote
 
 from ..operations import Operation
+from ._errors import Refused
 
 _UNSAFE = re.compile(r"[/\\?#%\s\x00-\x1f\x7f]|://")
 MAX_SEGMENT = 255
 
 
-class PathRefused(Exception):
-    """A path parameter that could move the request off its template."""
-
-
 def check_path_params(operation: Operation, params: dict[str, Any]) -> None:
-    """Raise :class:`PathRefused` naming the first path parameter that is not a plain id."""
+    """Raise :class:`Refused` naming the first path parameter that is not a plain id."""
     for name in operation.path_params:
         if name not in params:
             continue
         problem = path_problem(params[name])
         if problem:
-            raise PathRefused(
+            raise Refused(
                 f"Refused: path parameter {name}={shorten(params[name])} {problem}; "
                 f"nothing was sent. {operation.id} takes {operation.path}."
             )
@@ -57,7 +54,7 @@ def fill(template: str, values: dict[str, Any]) -> str:
     for name, value in values.items():
         problem = path_problem(value)
         if problem:
-            raise PathRefused(f"Refused: {name}={shorten(value)} {problem}; nothing was sent.")
+            raise Refused(f"Refused: {name}={shorten(value)} {problem}; nothing was sent.")
         template = template.replace("{" + name + "}", quote(str(value), safe=""))
     return template
 

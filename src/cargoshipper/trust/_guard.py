@@ -318,7 +318,7 @@ class Guard:
             self.approvals.forget(item.id)
             by = outcome.decided_by or "a person"
             message = f"Not done: the request was denied ({by}). Nothing was changed."
-            self._audit("refused", spec, arguments, error=message, approval=_approval(outcome))
+            self._audit("refused", spec, arguments, error=message, approval=_decision(outcome))
         elif outcome.status == "pending":
             message = (
                 f"Nothing has been done yet: waiting for a person to approve {item.id}: "
@@ -475,7 +475,7 @@ async def _elicit_complete(ctx: Context, elicitation_id: str) -> None:
         log.debug("elicitation/complete not sent", exc_info=True)
 
 
-def _approval(item: PendingApproval) -> dict[str, Any]:
+def _decision(item: PendingApproval) -> dict[str, Any]:
     return {"by": item.decided_by, "id": item.id}
 
 

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 CLASSES_PATH = Path(__file__).with_name("operation_classes.json")
 NEEDS_APPROVAL = frozenset({"spend", "destroy", "unprotect"})
-SEVERITY = ("read", "write", "spend", "destroy", "unprotect")
 
 #: What a person should know before approving an action type.
 WARNINGS = {
@@ -89,9 +88,6 @@ SNAPSHOT_LOOKUPS = {
 FAN_OUT_KEYS = ("names", "resources", "droplet_ids", "volumes", "volume_snapshots", "snapshots")
 
 
-PolicyRefusal = Refused  # a request the policy refuses; the message says why and what to do
-
-
 @functools.cache
 def operation_classes() -> dict[str, str]:
     return json.loads(CLASSES_PATH.read_text(encoding="utf-8"))
@@ -100,6 +96,12 @@ def operation_classes() -> dict[str, str]:
 def request_key(operation: str, params: dict[str, Any]) -> str:
     """The identity of one request: its operation and exact arguments."""
     return json.dumps([operation, params], sort_keys=True, default=str)
+
+
+def _body(params: dict[str, Any]) -> dict[str, Any]:
+    """A request's JSON body, or {} when it has none (or not an object)."""
+    body = params.get("body")
+    return body if isinstance(body, dict) else {}
 
 
 def norm(value: Any) -> str:
@@ -190,12 +192,12 @@ class Policy:
     # -- the gate ------------------------------------------------------------------------
 
     async def admit(self, do: DOAccess, operation: str, params: dict[str, Any]) -> None:
-        """Let this request be sent, or raise ``PolicyRefusal`` (nothing is sent then)."""
+        """Let this request be sent, or raise ``Refused`` (nothing is sent then)."""
         effect = self.classify(operation, params)[0]
         if effect == "read":
             return
         if self.settings.read_only:
-            raise PolicyRefusal(
+            raise Refused(
                 f"Refused: {operation} changes things, and this server runs read-only. "
                 "Nothing was changed."
             )
@@ -203,15 +205,15 @@ class Policy:
         key = request_key(operation, params)
         if granted is not None and granted.take(key):
             if effect == "unprotect" and granted.channel not in ("page", "terminal"):
-                raise PolicyRefusal(UNPROTECT_REFUSAL)
+                raise Refused(UNPROTECT_REFUSAL)
             return
         verdict = await self.evaluate(do, operation, params)
         if verdict.refusal:
-            raise PolicyRefusal(verdict.refusal)
+            raise Refused(verdict.refusal)
         if verdict.effect == "unprotect":
-            raise PolicyRefusal(UNPROTECT_REFUSAL)
+            raise Refused(UNPROTECT_REFUSAL)
         if verdict.needs_approval and self.settings.confirm != "never":
-            raise PolicyRefusal(
+            raise Refused(
                 f"Refused: {verdict.describe()} needs a person's approval, and no approval "
                 "covers this request. Nothing was sent."
             )
@@ -224,7 +226,7 @@ class Policy:
         effect = operation_classes().get(operation, "destroy")  # unknown: fail closed
         what = f"{known.method} {known.path}" if known else f"unknown operation {operation}"
         guarded = effect == "destroy"
-        body = params.get("body") if isinstance(params.get("body"), dict) else {}
+        body = _body(params)
         table = {
             "droplet_actions": DROPLET_ACTIONS,
             "volume_actions": VOLUME_ACTIONS,
@@ -253,13 +255,13 @@ class Policy:
         if effect == "read":
             return verdict
         verdict.targets = await self._targets(do, operation, params)
-        body = params.get("body") if isinstance(params.get("body"), dict) else {}
+        body = _body(params)
         try:
             await self._refine(do, verdict, params, body)
         except (TypeError, ValueError, KeyError) as error:
             verdict.refusal = f"Refused: the arguments of {operation} do not fit ({error})."
             return verdict
-        verdict.refusal = self._refusal(verdict, body)
+        verdict.refusal = self._refusal(verdict)
         return verdict
 
     async def _targets(self, do: DOAccess, operation: str, params: dict[str, Any]) -> list[Target]:
@@ -285,13 +287,17 @@ class Policy:
             named = {key: params.get(key) for key in ("name", "region")}
             found = (await do.list_all("volumes.list", "volumes", **named)).items
             targets += [_target("volume", volume) for volume in found]
-        body = params.get("body") if isinstance(params.get("body"), dict) else {}
+        body = _body(params)
         if operation == "droplets.destroy_with_associated_resources_dangerous":
             droplet = await _fetch_raw(
                 do, "droplets.get", "droplet", droplet_id=params["droplet_id"]
             )
-            targets += await self._associated(do, droplet)
-        if operation == "droplets.destroy_with_associated_resources_selective":
+            associated = {
+                "volumes": droplet.get("volume_ids"),
+                "snapshots": droplet.get("snapshot_ids"),
+            }
+            targets += await _listed_targets(do, associated)
+        if known is not None and known.method == "DELETE":  # deletes that take others along
             targets += await _listed_targets(do, body)
         if operation.startswith("tags.") and isinstance(body.get("resources"), list):
             targets += [
@@ -300,17 +306,6 @@ class Policy:
                 if isinstance(r, dict)
             ]
         return targets
-
-    async def _associated(self, do: DOAccess, droplet: dict[str, Any]) -> list[Target]:
-        found = []
-        for volume_id in droplet.get("volume_ids") or ():
-            found.append(
-                await _fetch_target(do, TAGGED_LOOKUPS["volume_id"], "volume_id", volume_id)
-            )
-        for snapshot_id in droplet.get("snapshot_ids") or ():
-            lookup = SNAPSHOT_LOOKUPS["/v2/snapshots/"]
-            found.append(await _fetch_target(do, lookup, "snapshot_id", snapshot_id))
-        return found
 
     async def _refine(
         self, do: DOAccess, verdict: Verdict, params: dict[str, Any], body: dict[str, Any]
@@ -354,7 +349,7 @@ class Policy:
     def is_protected(self, target: Target) -> bool:
         return self.protected in {norm(tag) for tag in target.tags}
 
-    def _refusal(self, verdict: Verdict, body: dict[str, Any]) -> str | None:
+    def _refusal(self, verdict: Verdict) -> str | None:
         settings = self.settings
         if verdict.effect == "destroy" and verdict.guarded:
             protected = [t for t in verdict.targets if self.is_protected(t)]
@@ -433,7 +428,8 @@ async def _fetch_target(
 
 
 async def _listed_targets(do: DOAccess, body: dict[str, Any]) -> list[Target]:
-    """The volumes and snapshots a selective droplet delete lists in its body."""
+    """The volumes and snapshots a delete takes along: listed in its body (a droplet's or a
+    cluster's selective delete), or a droplet's own (its dangerous delete)."""
     found = []
     for volume_id in body.get("volumes") or ():
         found.append(await _fetch_target(do, TAGGED_LOOKUPS["volume_id"], "volume_id", volume_id))
