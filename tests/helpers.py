@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+import httpx2
 from mcp import Client
 from mcp.types import ElicitResult
 
@@ -58,3 +66,37 @@ def off_template(sandbox: Any) -> list[tuple[str, str]]:
         for method, path, _ in sandbox.world.requests
         if not any(t.match(path) for t in templates)
     ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_http(
+    env: Mapping[str, str], *flags: str, log: Path | None = None, log_level: str = "WARNING"
+) -> Iterator[str]:
+    """A real ``cargoshipper serve --transport http`` process; yields its MCP URL once it
+    answers, and stops it afterwards. ``log`` receives its stdout and stderr."""
+    port = free_port()
+    command = [sys.executable, "-m", "cargoshipper", "--log-level", log_level, "serve"]
+    command += ["--transport", "http", "--port", str(port), *flags]
+    sink = log.open("w") if log else subprocess.DEVNULL
+    server = subprocess.Popen(command, env=dict(env), stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx2.get(url, timeout=1)
+                break
+            except httpx2.TransportError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if log:
+            sink.close()

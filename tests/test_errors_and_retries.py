@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -61,7 +62,8 @@ async def test_429_with_a_far_reset_is_not_waited_for(client, sandbox):
 async def test_create_is_not_repeated_after_a_500(client, sandbox):
     sandbox.world.faults.add(Fault(method="POST", path=r"/v2/droplets", status=500))
     error = await call_error(client, "droplet_create", **CREATE)
-    assert "500" in error and "check first whether it happened" in error
+    assert "500" in error and "may still have happened" in error
+    assert "look for a droplet named 'once-1' (droplet_list name=once-1)" in error
     assert sandbox.world.count("POST", "/v2/droplets") == 1
 
 
@@ -72,17 +74,54 @@ async def test_create_is_repeated_after_a_429(client, sandbox):
     assert len((await call_ok(client, "droplet_list", name="once-1"))["items"]) == 1
 
 
-async def test_create_is_not_repeated_after_a_read_timeout(sandbox):
-    sandbox.world.faults.add(Fault(method="POST", path=r"/v2/droplets", delay=2.0))
-    server = build_server(settings_for(sandbox.url, read_timeout=0.5))
+UNKNOWN_OUTCOME_CREATES = [
+    ("droplet_create", r"/v2/droplets", CREATE, "droplet_list name=once-1"),
+    (
+        "volume_create",
+        r"/v2/volumes",
+        dict(name="vol-once", region="nyc3", size_gigabytes=10),
+        "volume_list name=vol-once region=nyc3",
+    ),
+    (
+        "kubernetes_cluster_create",
+        r"/v2/kubernetes/clusters",
+        dict(
+            name="k8s-once",
+            region="nyc3",
+            node_pools=[{"name": "pool-1", "size": "s-2vcpu-4gb", "count": 1}],
+            wait=False,
+        ),
+        "a cluster named 'k8s-once' (kubernetes_cluster_list)",
+    ),
+    ("domain_create", r"/v2/domains", dict(name="once.example"), "domain_list"),
+    (
+        "domain_record_set",
+        "/v2/domains/example.com/records",
+        dict(domain="example.com", type="A", name="once", data="192.0.2.7"),
+        "domain_record_list domain=example.com",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("tool", "path", "arguments", "look"),
+    UNKNOWN_OUTCOME_CREATES,
+    ids=[case[0] for case in UNKNOWN_OUTCOME_CREATES],
+)
+async def test_a_create_of_unknown_outcome_names_what_to_look_for_and_is_not_repeated(
+    sandbox, tool, path, arguments, look
+):
+    """The API creates it but the answer comes too late: the error says exactly what to look
+    for, and the agent's retry finds it instead of creating a second one."""
+    sandbox.world.faults.add(Fault(method="POST", path=re.escape(path), delay=2.0))
+    server = build_server(settings_for(sandbox.url, read_timeout=0.5, toolsets=["all"]))
     async with Client(server) as client:
-        error = await call_error(client, "droplet_create", **CREATE)
-        assert "may have been carried out" in error
-        assert sandbox.world.count("POST", "/v2/droplets") == 1
-        # The agent retries as told: the duplicate-name guard catches it.
-        retry = await call_error(client, "droplet_create", **CREATE)
-        assert "already exists" in retry
-    assert sandbox.world.count("POST", "/v2/droplets") == 1
+        error = await call_error(client, tool, **arguments)
+        assert "may have been carried out" in error and look in error, error
+        assert f"Calling {tool} again with the same arguments is safe" in error
+        retry = await call_error(client, tool, **arguments)
+        assert "already" in retry, retry
+    assert sandbox.world.count("POST", path) == 1
 
 
 async def test_dropped_connection_on_a_get_is_retried(client, sandbox):

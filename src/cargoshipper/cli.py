@@ -62,6 +62,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--max-sessions",
+        type=int,
+        default=1000,
+        help="HTTP: legacy (2025-era) sessions open at once; more get 503 (default 1000)",
+    )
+    serve.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="HTTP: close a legacy session idle this long (default 600)",
+    )
     serve.set_defaults(handler=_serve)
 
     call = commands.add_parser(
@@ -263,7 +276,13 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        server.run("streamable-http", host=args.host, port=args.port)
+        server.run(
+            "streamable-http",
+            host=args.host,
+            port=args.port,
+            max_sessions=args.max_sessions,
+            session_idle_timeout=args.session_idle_timeout,
+        )
     return 0
 
 

@@ -35,8 +35,13 @@ class Settings:
     max_retry_wait: float = 20.0
     request_deadline: float = 45.0  # one request, retries included: within a 60 s client timeout
     wait_timeout: float = 600.0
+    call_budget: float = 50.0  # a tool call that waits hands back (done=false) within this,
+    #  before the host's request timeout (often 60 s)
     poll_interval: float = 1.0
     all_pages_cap: int = 1000
+    api_threads: int = 32  # API calls in flight at once (threads, and pooled connections)
+    per_operation_limit: int = 8  # of those, at most this many for one operation: a slow
+    #  endpoint queues its own calls instead of starving every other one
     # -- trust (see the README's "Safety" section) --
     read_only: bool = False
     toolsets: tuple[str, ...] | None = None  # None: every toolset

@@ -11,11 +11,12 @@ from typing import Any
 DOMAIN = "example.com"
 RECORD = 3352896  # domain record example id
 
-CASES_DNS: list[tuple[str, dict[str, Any], str]] = [
+CASES_DNS: list[tuple[Any, ...]] = [
     ("domain_list", {}, ""),
     ("domain_list", {"detail": True}, "detail"),
-    ("domain_create", {"name": DOMAIN}, ""),
-    ("domain_create", {"name": DOMAIN, "ip_address": "192.0.2.1"}, "ip"),
+    ("domain_create", {"name": "shop.example"}, ""),
+    ("domain_create", {"name": "shop.example", "ip_address": "192.0.2.1"}, "ip"),
+    ("domain_create", {"name": DOMAIN}, "taken", "already in this account"),
     ("domain_delete", {"name": DOMAIN}, ""),
     ("domain_record_list", {"domain": DOMAIN}, ""),
     ("domain_record_list", {"domain": DOMAIN, "type": "A", "name": "www"}, "filtered"),

@@ -11,7 +11,7 @@ from typing import Any
 VOLUME = "506f78a4-e098-11e5-ad9f-000f53306ae1"
 SNAPSHOT = "fbe805e8-866b-11e6-96bf-000f53315a41"
 DROPLET = 3164444
-CREATE = {"name": "example", "region": "nyc1", "size_gigabytes": 10}
+CREATE = {"name": "app-data", "region": "nyc1", "size_gigabytes": 10}
 
 CASES_VOLUMES: list[tuple[Any, ...]] = [
     ("volume_list", {}, ""),
@@ -23,6 +23,7 @@ CASES_VOLUMES: list[tuple[Any, ...]] = [
     ("volume_get", {"volume_id": VOLUME}, ""),
     ("volume_get", {"volume_id": VOLUME, "detail": True}, "detail"),
     ("volume_create", CREATE, "plain"),
+    ("volume_create", {**CREATE, "name": "example"}, "taken", "already exists"),
     (
         "volume_create",
         {

@@ -85,9 +85,10 @@ async def test_bad_domain_create_is_refused_before_any_request(
     assert sent(sandbox) == []
 
 
-async def test_domain_create_of_an_existing_domain_relays_the_api_message(client):
+async def test_domain_create_of_an_existing_domain_is_refused_before_sending(client, sandbox):
     error = await call_error(client, "domain_create", name="example.com")
-    assert "422" in error and "already exists" in error
+    assert "example.com is already in this account" in error
+    assert sandbox.world.count("POST", "/v2/domains") == 0
 
 
 async def test_domain_delete_removes_the_domain_and_its_records(client, sandbox):

@@ -5,10 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 
 import httpx2
 import pytest
@@ -16,7 +12,7 @@ from mcp import Client
 
 from cargoshipper.sandbox import Fault
 from conftest import TEST_TOKEN, connect
-from helpers import error_text
+from helpers import error_text, serve_http
 
 pytestmark = pytest.mark.anyio
 
@@ -61,14 +57,7 @@ async def test_token_absent_from_results_logs_and_audit_on_every_path(sandbox, t
     assert TEST_TOKEN[-12:] not in everything  # not even a tail of it
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def test_token_absent_from_http_mode_responses_and_server_logs(sandbox, tmp_path):
-    port = _free_port()
     env = {
         **os.environ,
         "DIGITALOCEAN_TOKEN": TEST_TOKEN,
@@ -77,33 +66,7 @@ async def test_token_absent_from_http_mode_responses_and_server_logs(sandbox, tm
         "CARGOSHIPPER_APPROVAL_WAIT": "0.5",
     }
     stderr = tmp_path / "server.log"
-    with stderr.open("w") as sink:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cargoshipper",
-                "--log-level",
-                "DEBUG",
-                "serve",
-                "--transport",
-                "http",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}/mcp"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx2.get(url, timeout=1)
-                break
-            except httpx2.TransportError:
-                time.sleep(0.2)
+    with serve_http(env, log=stderr, log_level="DEBUG") as url:
         texts = []
         async with Client(url) as client:
             for tool, arguments in CALLS:
@@ -126,9 +89,6 @@ async def test_token_absent_from_http_mode_responses_and_server_logs(sandbox, tm
             timeout=30,
         )
         texts.append(str(raw.headers) + raw.text)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     everything = "\n".join(texts) + stderr.read_text() + (tmp_path / "audit.jsonl").read_text()
     assert "does not exist" in everything  # error paths ran
     assert re.search(TEST_TOKEN, everything) is None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -52,6 +53,7 @@ class DOAccess:
         self.rate_limit = RateLimitTracker()
         self.progress: Progress | None = None
         self._client = _LazyClient(settings, self.rate_limit)
+        self._limits = _Limits(settings.api_threads, settings.per_operation_limit)
 
     def with_progress(self, progress: Progress) -> DOAccess:
         """A view of this object whose waits report progress through ``progress``."""
@@ -71,12 +73,14 @@ class DOAccess:
         *,
         subject: str | None = None,
         lookup_hint: str | None = None,
+        look_for: str | None = None,
         **params: Any,
     ) -> Any:
         """Run one pydo operation, e.g. ``await do.call("droplets.get", droplet_id=1)``.
 
         ``subject`` ("droplet 1") and ``lookup_hint`` ("droplet_list shows the ids") make a
-        404 message say what is missing and where to look.
+        404 message say what is missing and where to look; a create names in ``look_for``
+        what to look for should its outcome be unknown (a timeout, a 5xx).
         """
         known = get_operation(operation)
         if known is not None:
@@ -84,7 +88,11 @@ class DOAccess:
         await self.gate(self, operation, params)
         work = partial(self._call_sync, operation, params)
         deadline = (self.settings.request_deadline, known.method if known else "POST")
-        return await _off_loop(work, subject, lookup_hint, deadline)
+        try:
+            return await _off_loop(work, subject, lookup_hint, deadline, self._limits, operation)
+        except DOError as error:
+            error.look_for = error.look_for or look_for
+            raise
 
     def _call_sync(self, operation: str, params: dict[str, Any]) -> Any:
         from azure.core.exceptions import AzureError
@@ -129,7 +137,8 @@ class DOAccess:
         url = fill(known.path, path)
         await self.gate(self, operation, {**path, **query})
         work = partial(self._get_text_sync, url, query)
-        return await _off_loop(work, subject, None, (self.settings.request_deadline, "GET"))
+        deadline = (self.settings.request_deadline, "GET")
+        return await _off_loop(work, subject, None, deadline, self._limits, operation)
 
     def _get_text_sync(self, path: str, query: dict[str, Any]) -> str:
         from azure.core.exceptions import AzureError
@@ -223,19 +232,57 @@ class DOAccess:
         )
 
 
+class _Limits:
+    """How many API calls run at once: ``threads`` in all, ``per_operation`` of one operation.
+
+    Calls over a limit wait their turn on the event loop, not in a thread, and the wait counts
+    against their deadline: 45 calls stuck on one slow endpoint hold at most ``per_operation``
+    threads, and a call to any other endpoint still finds a thread.
+    """
+
+    def __init__(self, threads: int, per_operation: int) -> None:
+        self.threads = anyio.CapacityLimiter(threads)
+        self._per_operation = per_operation
+        self._operations: dict[str, anyio.CapacityLimiter] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, operation: str) -> AsyncIterator[anyio.CapacityLimiter]:
+        """Hold a place for one call of ``operation``; yields the thread limiter to run it."""
+        limiter = self._operations.setdefault(operation, anyio.CapacityLimiter(self._per_operation))
+        try:
+            async with limiter:
+                yield self.threads
+        finally:
+            if limiter.borrowed_tokens == 0 and limiter.statistics().tasks_waiting == 0:
+                self._operations.pop(operation, None)
+
+
 async def _off_loop(
     work: Callable[[], Any],
     subject: str | None,
     lookup_hint: str | None,
     deadline: tuple[float, str],
+    limits: _Limits,
+    operation: str,
 ) -> Any:
     """Run a blocking pydo call in a worker thread, retries included, within one overall
-    deadline (seconds, HTTP method); name its subject in any DOError."""
+    deadline (seconds, HTTP method) and the concurrency limits; name its subject in any
+    DOError."""
     seconds, method = deadline
+    began = threading.Event()
+
+    def run() -> Any:
+        began.set()
+        return work()
+
     try:
         with anyio.fail_after(seconds):
-            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+            async with limits.slot(operation) as threads:
+                return await anyio.to_thread.run_sync(run, abandon_on_cancel=True, limiter=threads)
     except TimeoutError:
+        if not began.is_set():
+            reason = f"{seconds:.0f} s passed waiting behind other calls of {operation}"
+            raise DOError(None, "busy", reason, subject=subject) from None
         reason = f"no answer within {seconds:.0f} s, retries included"
         sent = method not in ("GET", "HEAD")
         raise DOError(None, "timeout", reason, subject=subject, may_have_happened=sent) from None
@@ -269,5 +316,6 @@ class _LazyClient:
                     retry_total=s.retry_total,
                     retry_backoff=s.retry_backoff,
                     max_retry_wait=s.max_retry_wait,
+                    connections=s.api_threads,
                 )
             return self._client

@@ -35,13 +35,17 @@ def build_client(
     retry_total: int,
     retry_backoff: float,
     max_retry_wait: float,
+    connections: int,
 ) -> Any:
     """A pydo ``Client`` for this token and endpoint.
 
     The auth policy sends the same ``Authorization: Bearer`` header as pydo's default, but also
     over plain http, which pydo's default refuses (the sandbox and Prism are http on loopback).
+    The connection pool holds ``connections``, one per thread that may call at once (requests'
+    default of 10 would open and drop a new connection for every call above ten).
     """
     import pydo  # imported here so listing tools never pays for pydo's 100 ms import
+    from azure.core.pipeline.transport import RequestsTransport
 
     # azure-core logs every request and response at INFO; our own log says what matters.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
@@ -52,8 +56,15 @@ def build_client(
         retry_backoff_factor=retry_backoff,
         retry_backoff_max=8,
     )
+    transport = RequestsTransport(
+        session=_pooled_session(connections),
+        session_owner=True,
+        connection_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
     return pydo.Client(
         token=token,
+        transport=transport,
         endpoint=endpoint.rstrip("/"),
         authentication_policy=AzureKeyCredentialPolicy(
             AzureKeyCredential(token), "Authorization", prefix="Bearer"
@@ -65,3 +76,21 @@ def build_client(
         timeout=int(max(read_timeout * 2, 60)),
         user_agent=USER_AGENT,
     )
+
+
+def _pooled_session(connections: int) -> Any:
+    """A requests session keeping up to ``connections`` connections per host, with requests'
+    own retries off (as azure-core sets them: its retry policy is the one that retries)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=4,
+        pool_maxsize=connections,
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+    )
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter)
+    return session

@@ -35,6 +35,8 @@ class DOError(Exception):
     subject: str | None = None  # what the call was about, e.g. "droplet 123"
     lookup_hint: str | None = None  # e.g. "droplet_list shows the ids"
     may_have_happened: bool = False  # the request may have reached the API (POST read timeout)
+    look_for: str | None = None  # what a create would have made, e.g. "a droplet named 'web-1'
+    #  (droplet_list name=web-1 shows it)": named when its outcome is unknown
 
     def __str__(self) -> str:
         return self.for_agent()
@@ -51,11 +53,16 @@ class DOError(Exception):
     def _explain(self) -> str:
         subject = self.subject or "the resource"
         if self.status is None:
+            if self.error_id == "busy":
+                return (
+                    f"The request about {subject} was not sent: {self.message}. Nothing was "
+                    "done; try again shortly."
+                )
             if self.may_have_happened:
                 return (
                     f"The request about {subject} was sent but no answer arrived ({self.message}). "
-                    "It may have been carried out: check the current state (for example with a "
-                    "list or get tool) before trying again, so nothing is created twice."
+                    f"It may have been carried out: {self._what_to_check()} before trying again, "
+                    "so nothing is created twice."
                 )
             return (
                 f"Could not reach the DigitalOcean API ({self.message}). "
@@ -78,11 +85,22 @@ class DOError(Exception):
             wait = self.rate_limit.describe() if self.rate_limit else "try again in a minute"
             return f"DigitalOcean's rate limit is exhausted (429 too_many_requests): {wait}."
         if self.status >= 500:
+            if self.look_for:
+                return (
+                    f"DigitalOcean had a server error ({self.status} {self.error_id}: "
+                    f"{self.message}). The create may still have happened: "
+                    f"{self._what_to_check()} before trying again."
+                )
             return (
                 f"DigitalOcean had a server error ({self.status} {self.error_id}: {self.message}). "
                 "Try again shortly; if a create was involved, check first whether it happened."
             )
         return f"DigitalOcean refused the request ({self.status} {self.error_id}): {self.message}"
+
+    def _what_to_check(self) -> str:
+        if self.look_for:
+            return f"look for {self.look_for}"
+        return "check the current state (for example with a list or get tool)"
 
 
 def _capitalise(text: str) -> str:

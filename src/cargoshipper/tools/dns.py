@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from ..access import DOAccess
+from ..access import DOAccess, DOError
 from ..registry import Access, Toolset
 from ..trust import Plan, Target
 from ._common import (
@@ -165,11 +165,33 @@ async def domain_create(
     body: dict[str, Any] = {"name": name}
     if ip_address is not None:
         body["ip_address"] = record_data(name, "A", ip_address)
-    created = (await do.call("domains.create", body=body, subject=f"domain {name}"))["domain"]
+    await _refuse_existing_domain(do, name)
+    created = await do.call(
+        "domains.create",
+        body=body,
+        subject=f"domain {name}",
+        look_for=f"the domain {name} (domain_list)",
+    )
+    created = created["domain"]
     records = await do.list_all("domains.list_records", "domain_records", domain_name=name)
     item = {**domain_view(created), "records": [record_view(r) for r in records.items]}
     return ItemResult(item=item).titled(
         f"Domain {name} created; point its registrar at ns1, ns2, ns3.digitalocean.com."
+    )
+
+
+async def _refuse_existing_domain(do: DOAccess, name: str) -> None:
+    try:
+        found = await do.call("domains.get", domain_name=name, subject=f"domain {name}")
+    except DOError as error:
+        if error.status == 404:
+            return
+        raise
+    if found["domain"].get("name") != name:
+        return
+    raise ToolError(
+        f"The domain {name} is already in this account; nothing was created. If an earlier "
+        "create timed out, it is that one: domain_record_list shows its records."
     )
 
 
@@ -302,8 +324,16 @@ async def domain_record_set(
         plan = await plan_record_set(do, domain, record_id, type, name, data, ttl, **extras)
     ((operation, request),) = plan.requests
     if record_id is None:
+        body = request["body"]
         created = await do.call(
-            operation, **request, subject=f"domain {domain}", lookup_hint=DOMAIN_HINT
+            operation,
+            **request,
+            subject=f"domain {domain}",
+            lookup_hint=DOMAIN_HINT,
+            look_for=(
+                f"a {body['type']} record {body['name']!r} -> {body['data']!r} "
+                f"(domain_record_list domain={domain})"
+            ),
         )
         record = created["domain_record"]
         return ItemResult(item=record_view(record)).titled(

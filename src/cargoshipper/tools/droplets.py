@@ -291,7 +291,12 @@ async def droplet_create(
     targets, body = _create_request(locals())  # every argument of this call
     if not allow_duplicate_name:
         await _refuse_existing_names(do, targets)
-    created = await do.call("droplets.create", body=body, subject=f"droplet {', '.join(targets)}")
+    created = await do.call(
+        "droplets.create",
+        body=body,
+        subject=f"droplet {', '.join(targets)}",
+        look_for=" and ".join(f"a droplet named {t!r} (droplet_list name={t})" for t in targets),
+    )
     droplets = created.get("droplets") or [created["droplet"]]
     actions = [
         {"id": a["id"], "type": a.get("rel", "create")}

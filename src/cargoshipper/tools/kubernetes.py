@@ -439,7 +439,12 @@ async def kubernetes_cluster_create(
             f"A cluster named {name!r} already exists (id {same.get('id')}, {_state(same)}). "
             "Nothing was created; if an earlier create timed out, this is probably it."
         )
-    created = await do.call(operation, **request, subject=f"cluster {name}")
+    created = await do.call(
+        operation,
+        **request,
+        subject=f"cluster {name}",
+        look_for=f"a cluster named {name!r} (kubernetes_cluster_list)",
+    )
     cluster, waited = created["kubernetes_cluster"], None
     if wait:
         waited = await do.wait_until(

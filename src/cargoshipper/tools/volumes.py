@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
@@ -208,18 +208,37 @@ async def volume_create(
 ) -> ActionResult:
     """Create a volume; about $0.10/GiB-month (published price, not from the API)."""
     body = _create_body(locals())
+    found = await do.list_page("volumes.list", "volumes", name=name, region=region)
+    same = [
+        v
+        for v in found.items
+        if v.get("name") == name and (v.get("region") or {}).get("slug") == region
+    ]
+    if same:
+        _refuse_existing(name, region, same[0].get("id"))
     try:
-        created = (await do.call("volumes.create", body=body, subject=f"volume {name}"))["volume"]
+        created = await do.call(
+            "volumes.create",
+            body=body,
+            subject=f"volume {name}",
+            look_for=f"a volume named {name!r} (volume_list name={name} region={region})",
+        )
     except DOError as error:
         if error.status != 409:
             raise
-        raise ToolError(
-            f"A volume named {name!r} already exists in {region}; nothing was created "
-            f"(volume_list name={name} shows it). If an earlier create timed out, it is that one."
-        ) from None
+        _refuse_existing(name, region, None)
+    created = created["volume"]
     view = volume_view(created)
     message = f"Created volume {view['name']} ({view['id']}), {view.get('size_gigabytes')} GiB."
     return ActionResult(done=True, actions=[], resources=[view], message=message).titled(message)
+
+
+def _refuse_existing(name: str, region: str, volume_id: str | None) -> NoReturn:
+    which = f" (id {volume_id})" if volume_id else f" (volume_list name={name} shows it)"
+    raise ToolError(
+        f"A volume named {name!r} already exists in {region}{which}; nothing was created. "
+        "If an earlier create timed out, it is that one."
+    )
 
 
 # -- actions ---------------------------------------------------------------------------------

@@ -361,6 +361,11 @@ class Guard:
             except (DOError, Refused, ToolError) as error:
                 failed = isinstance(error, DOError)
                 message = error.for_agent() if failed else str(error)
+                if failed and error.look_for:
+                    message += (
+                        f" Calling {spec.name} again with the same arguments is safe: it looks "
+                        "for that first and creates nothing twice."
+                    )
                 outcome = "error" if failed else "refused"
                 note = self._outcome(spec, plain, call_id, outcome, message, seen, plan, changes)
                 if changes:
