@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -60,6 +61,10 @@ def _droplet(api: Api, droplet_id: int) -> dict:
 def _act(api: Api, droplet_id: int, **body: object) -> tuple[int, dict]:
     answer = api.post(f"/v2/droplets/{droplet_id}/actions", body)
     return answer.status, answer.json
+
+
+def _policy(api: Api, droplet_id: int) -> dict:
+    return api.get(f"/v2/droplets/{droplet_id}/backups/policy").json["policy"]
 
 
 # --- seed -------------------------------------------------------------------------------------
@@ -217,10 +222,87 @@ def test_backups_toggle(sim: Clocked) -> None:
     sim.advance(1.5)
     droplet = _droplet(sim.api, WEB_1)
     assert "backups" in droplet["features"] and droplet["next_backup_window"]["start"]
+    assert _policy(sim.api, WEB_1)["backup_policy"]["plan"] == "daily"
     _act(sim.api, WEB_1, type="disable_backups")
     sim.advance(1.5)
     droplet = _droplet(sim.api, WEB_1)
     assert "backups" not in droplet["features"] and droplet["next_backup_window"] is None
+    assert _policy(sim.api, WEB_1) == {"droplet_id": WEB_1, "backup_enabled": False}
+
+
+def _window(sim: Clocked, droplet: dict) -> tuple[datetime, timedelta, timedelta]:
+    """The next backup window's start, its length, and how far ahead it starts."""
+    start, end = (
+        datetime.fromisoformat(droplet["next_backup_window"][edge]) for edge in ("start", "end")
+    )
+    now = datetime.fromtimestamp(sim.sandbox.world.epoch(), tz=UTC)
+    return start, end - start, start - now
+
+
+def test_backups_without_a_policy_get_the_daily_plan(sim: Clocked) -> None:
+    droplet = sim.api.post("/v2/droplets", {**NEW_DROPLET, "backups": True}).json["droplet"]
+    assert "backups" in droplet["features"]
+    start, length, ahead = _window(sim, droplet)
+    assert (start.hour, length) == (0, timedelta(hours=4))
+    assert timedelta(0) < ahead <= timedelta(days=1)
+    daily = {"plan": "daily", "hour": 0, "window_length_hours": 4, "retention_period_days": 7}
+    assert _policy(sim.api, droplet["id"]) == {
+        "droplet_id": droplet["id"],
+        "backup_enabled": True,
+        "backup_policy": daily,
+        "next_backup_window": droplet["next_backup_window"],
+    }
+    assert _policy(sim.api, DB_1)["backup_policy"] == daily  # seeded with backups
+
+
+def test_backups_follow_the_given_policy(sim: Clocked) -> None:
+    weekly = {"plan": "weekly", "weekday": "TUE", "hour": 8}
+    body = {**NEW_DROPLET, "backups": True, "backup_policy": weekly}
+    droplet = sim.api.post("/v2/droplets", body).json["droplet"]
+    start, length, ahead = _window(sim, droplet)
+    assert (start.strftime("%a"), start.hour, length) == ("Tue", 8, timedelta(hours=4))
+    assert timedelta(0) < ahead <= timedelta(days=7)
+    expected = {**weekly, "window_length_hours": 4, "retention_period_days": 28}
+    assert _policy(sim.api, droplet["id"])["backup_policy"] == expected
+    off = sim.api.post("/v2/droplets", {**body, "name": "no-backups", "backups": False})
+    assert off.json["droplet"]["next_backup_window"] is None
+    for bad in ({"plan": "hourly"}, {"plan": "weekly", "weekday": "FUN"}, {"hour": 3}, "daily"):
+        answer = sim.api.post("/v2/droplets", {**body, "backup_policy": bad})
+        assert answer.status == 422 and "backup_policy" in answer.json["message"]
+    policies = sim.api.get("/v2/droplets/backups/policies").json
+    assert policies["meta"]["total"] == 5
+    assert policies["policies"][str(droplet["id"])]["backup_policy"] == expected
+    supported = sim.api.get("/v2/droplets/backups/supported_policies").json
+    assert {p["name"] for p in supported["supported_policies"]} == {"daily", "weekly"}
+
+
+def test_backup_policy_actions(sim: Clocked) -> None:
+    assert _act(sim.api, WEB_1, type="change_backup_policy", backup_policy={})[0] == 422
+    weekly = {"plan": "weekly", "weekday": "FRI", "hour": 20}
+    _act(sim.api, WEB_1, type="enable_backups", backup_policy=weekly)
+    sim.advance(1.5)
+    assert _policy(sim.api, WEB_1)["backup_policy"]["weekday"] == "FRI"
+    _act(sim.api, WEB_1, type="change_backup_policy", backup_policy={"plan": "daily", "hour": 4})
+    sim.advance(1.5)
+    assert _policy(sim.api, WEB_1)["backup_policy"]["plan"] == "daily"
+    start, _, _ = _window(sim, _droplet(sim.api, WEB_1))
+    assert start.hour == 4
+
+
+def test_change_kernel(sim: Clocked) -> None:
+    kernels = sim.api.get(f"/v2/droplets/{WEB_1}/kernels").json
+    assert kernels["meta"]["total"] == len(kernels["kernels"]) >= 2
+    kernel = kernels["kernels"][1]
+    assert _droplet(sim.api, WEB_1)["kernel"] is None  # the image's own kernel
+    status, body = _act(sim.api, WEB_1, type="change_kernel", kernel=kernel["id"])
+    assert (status, body["action"]["type"]) == (201, "change_kernel")
+    sim.advance(1.5)
+    action = sim.api.get(f"/v2/actions/{body['action']['id']}").json["action"]
+    assert action["status"] == "completed"
+    assert _droplet(sim.api, WEB_1)["kernel"] == kernel
+    for bad in ({"kernel": 12345}, {"kernel": str(kernel["id"])}, {}):
+        assert _act(sim.api, WEB_1, type="change_kernel", **bad)[0] == 422
+    assert sim.api.get("/v2/droplets/1/kernels").status == 404
 
 
 def test_rename_and_enable_ipv6(sim: Clocked) -> None:
@@ -365,6 +447,20 @@ def test_tags(api: Api) -> None:
     assert "web" not in _droplet(api, WEB_1)["tags"]
     bad = api.post("/v2/tags", {"name": "has space"})
     assert bad.status == 400 and bad.json["root_causes"]
+
+
+def test_path_parameters_are_percent_decoded(api: Api) -> None:
+    assert api.get("/v2/tags/env%3Aprod").json["tag"]["name"] == "env:prod"
+    assert api.delete("/v2/tags/env%3Aprod").status == 204
+    assert "env:prod" not in {t["name"] for t in api.get("/v2/tags").json["tags"]}
+    assert "env:prod" not in _droplet(api, WEB_1)["tags"]
+    assert api.delete("/v2/tags/env%3Aprod").status == 404
+
+
+def test_volume_with_an_empty_snapshot_id_is_a_new_volume(api: Api) -> None:
+    body = {"name": "blank", "region": "nyc3", "size_gigabytes": 10, "snapshot_id": ""}
+    answer = api.post("/v2/volumes", body)
+    assert answer.status == 201 and answer.json["volume"]["size_gigabytes"] == 10
 
 
 # --- errors ------------------------------------------------------------------------------------

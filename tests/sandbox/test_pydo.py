@@ -115,3 +115,22 @@ def test_rate_limit_headers_reach_pydo(client: pydo.Client) -> None:
     headers = client.account.get(cls=lambda _pipeline, _body, response_headers: response_headers)
     assert headers["ratelimit-limit"] == 5000
     assert 0 < headers["ratelimit-remaining"] < 5000
+
+
+def test_unsimulated_operations_through_pydo(client: pydo.Client) -> None:
+    assert client.reserved_ips.list()["reserved_ips"] == []
+    ip = client.reserved_ips.create({"region": "nyc3"})["reserved_ip"]["ip"]
+    assert client.reserved_ips.get(ip)["reserved_ip"]["ip"] == ip
+    assert client.reserved_ips.list()["meta"]["total"] == 1
+    with pytest.raises(HttpResponseError) as raised:
+        client.reserved_ips_actions.post(ip, {"type": "unassign"})
+    assert raised.value.status_code == 501
+    assert "does not simulate POST /v2/reserved_ips/{reserved_ip}/actions" in str(
+        raised.value.response.json()["message"]
+    )
+
+
+def test_tag_names_with_colons_through_pydo(client: pydo.Client) -> None:
+    assert client.tags.get("env:prod")["tag"]["name"] == "env:prod"
+    assert client.tags.delete("env:prod") is None
+    assert "env:prod" not in {t["name"] for t in client.tags.list()["tags"]}

@@ -55,6 +55,8 @@ def _walk_creates(api: Api) -> str:
     snapshot = api.get(f"{VOLUMES}/{APP_DATA}/snapshots").json["snapshots"][0]["id"]
     restored = {"name": "walk-restored", "region": "nyc3", "size_gigabytes": 100}
     _expect(api.post(VOLUMES, {**restored, "snapshot_id": snapshot}), 201)
+    blank = {"name": "walk-blank", "region": "nyc3", "size_gigabytes": 5, "snapshot_id": ""}
+    _expect(api.post(VOLUMES, blank), 201)  # godo always sends snapshot_id, "" for none
     for bad, status in (
         ({}, 409),  # the same name in the same region
         ({"name": "Bad_Name"}, 400),

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from ._models import JSON
 
@@ -131,11 +131,14 @@ class Route:
         found = self.regex.fullmatch(path)
         if found is None:
             return None
-        return {name: self.converters[name](value) for name, value in found.groupdict().items()}
+        # Parameters arrive percent-encoded (``env%3Aprod``); handlers see them decoded.
+        params = found.groupdict().items()
+        return {name: self.converters[name](unquote(value)) for name, value in params}
 
 
 class Router:
-    """Routes of one resource module. Paths use ``{name}`` or ``{name:int}`` placeholders."""
+    """Routes of one resource module. Paths use ``{name}`` or ``{name:int}`` placeholders;
+    parameter values are percent-decoded (``/v2/tags/env%3Aprod`` names the tag ``env:prod``)."""
 
     def __init__(self, *routers: Router):
         self.routes: list[Route] = [route for router in routers for route in router.routes]

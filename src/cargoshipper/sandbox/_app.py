@@ -1,5 +1,9 @@
 """The application: auth, rate limits, faults, headers, routing, and the /_sandbox admin API.
 
+Routing tries the hand-written routes, then the fallback for the spec's other operations
+(``_generic``: a generic store for unsimulated collections, 501 for the rest); a path that is
+no operation of the spec is a 404.
+
 It is independent of the socket layer: ``App.handle`` turns one parsed HTTP request into a
 ``Reply`` (bytes to send, after an optional delay, or a dropped connection).
 """
@@ -18,6 +22,7 @@ from urllib.parse import parse_qs
 
 from ._api import NOT_FOUND, ApiError, Request, Response, Router
 from ._faults import Fault
+from ._generic import fallback_router
 from ._routes import build_router
 from ._state import RateLimit, World
 
@@ -66,6 +71,7 @@ class App:
     def __init__(self, world: World, router: Router | None = None):
         self.world = world
         self.router = router or build_router()
+        self.fallback = fallback_router(self.router)  # the spec's other operations
 
     @property
     def routes(self) -> list[tuple[str, str]]:
@@ -106,7 +112,9 @@ class App:
             if rate.exhausted:
                 wait = max(1, math.ceil(rate.reset - self.world.epoch()))
                 return _with_retry_after(_error_response(error_for(429)), rate.reset, wait)
-            found = self.router.match(request.method, request.path)
+            found = self.router.match(request.method, request.path) or self.fallback.match(
+                request.method, request.path
+            )
             if found is None:
                 raise error_for(404)
             route, request.params = found

@@ -144,7 +144,8 @@ class Droplet:
     public_ipv4: str | None = None
     private_ipv4: str | None = None
     public_ipv6: str | None = None
-    next_backup_window: JSON | None = None
+    backup_policy: JSON | None = None  # set while backups are on (see _backups)
+    kernel: JSON | None = None  # None: the image's internal kernel (every Droplet since 2017)
 
 
 @dataclass

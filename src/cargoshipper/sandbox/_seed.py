@@ -7,7 +7,8 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING
 
-from ._models import Action, Droplet, Image, Region, Size, SshKey, Vpc, ssh_fingerprint
+from ._backups import backup_policy
+from ._models import JSON, Action, Droplet, Image, Region, Size, SshKey, Vpc, ssh_fingerprint
 from ._network import assign_addresses
 
 if TYPE_CHECKING:
@@ -62,6 +63,21 @@ PUBLIC_IMAGES: list[tuple[int, str, str, str, str, int, float]] = [
     (158_404_355, "wordpress-22-04", "WordPress on Ubuntu 22.04", "Ubuntu", "application", 25, 4.2),
     (158_404_788, "mysql-22-04", "MySQL on Ubuntu 22.04", "Ubuntu", "application", 25, 3.05),
     (158_405_102, "lamp-22-04", "LAMP on Ubuntu 22.04", "Ubuntu", "application", 25, 3.37),
+]
+
+# The externally managed kernels a Droplet may switch to (GET /v2/droplets/{id}/kernels).
+KERNELS: list[JSON] = [
+    {
+        "id": 7515,
+        "name": "DigitalOcean GrubLoader v0.2 (20160714)",
+        "version": "2016.07.13-DigitalOcean_loader_Ubuntu",
+    },
+    {
+        "id": 61833229,
+        "name": "Ubuntu 18.04 x64 vmlinuz-4.15.0-20-generic",
+        "version": "4.15.0-20-generic",
+    },
+    {"id": 231, "name": "DO-recovery-static-fsck", "version": "3.8.0-25-generic"},
 ]
 
 ACCOUNT_UUID = "b6fc48dbf6d9906cace5f3c78dc9851e757381ef"
@@ -208,7 +224,7 @@ def _seed_droplet(
         ssh_key_ids=[41_203_301],
     )
     if "backups" in features:
-        droplet.next_backup_window = backup_window(world)
+        droplet.backup_policy = backup_policy(None)
     assign_addresses(world, droplet)
     world.droplets[droplet_id] = droplet
     for tag in tags:
@@ -226,9 +242,3 @@ def _seed_droplet(
         completed_at=world.iso(created + 40),
     )
     world.actions[action.id] = action
-
-
-def backup_window(world: World) -> dict[str, str]:
-    """The next daily backup window: tomorrow, 00:00 to 23:00 UTC."""
-    day_start = world.now() - (world.epoch() % DAY) + DAY
-    return {"start": world.iso(day_start), "end": world.iso(day_start + 23 * 3600)}

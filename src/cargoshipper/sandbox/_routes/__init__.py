@@ -12,6 +12,11 @@ monitoring, projects ...):
 2. add the module to ``MODULES`` below;
 3. extend the walk in ``tests/sandbox/test_openapi_conformance.py`` (it fails until every route
    is exercised and its answers validate against the spec).
+
+Path parameters reach handlers percent-decoded. Operations of the spec that no module routes are
+answered by the fallback (``_generic``): a generic in-memory store for plain collections, 501
+``not_implemented`` for the rest. A resource module takes a collection over from the generic
+store as soon as it routes either of its paths.
 """
 
 from __future__ import annotations

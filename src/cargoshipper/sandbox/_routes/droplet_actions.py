@@ -1,4 +1,4 @@
-"""Droplet actions: power, resize, snapshot, rebuild, restore, backups, rename, IPv6 ...
+"""Droplet actions: power, resize, snapshot, rebuild, restore, backups, rename, kernel, IPv6 ...
 
 Each action type has a ``prepare`` function. It validates the request (raising 422) and returns
 the effect to apply when the action completes, ``action_seconds`` later.
@@ -18,9 +18,10 @@ from .._api import (
     paginate,
     unprocessable,
 )
+from .._backups import backup_policy
 from .._models import JSON, Droplet, Image
 from .._network import assign_addresses
-from .._seed import backup_window
+from .._seed import KERNELS
 from .._state import World
 from .actions import action_json, newest_first
 from .droplets import HOSTNAME, INVALID_HOSTNAME, find_droplet
@@ -129,20 +130,41 @@ def _restore(world: World, droplet: Droplet, body: JSON) -> Effect:
     return _set_image(droplet, image)
 
 
-def _enable_backups(world: World, droplet: Droplet, body: JSON) -> Effect:
+def _set_backups(droplet: Droplet, policy: JSON | None) -> Effect:
     def effect() -> None:
-        if "backups" not in droplet.features:
+        droplet.backup_policy = policy
+        if "backups" in droplet.features:
+            droplet.features.remove("backups")
+        if policy is not None:
             droplet.features.append("backups")
-        droplet.next_backup_window = backup_window(world)
 
     return effect
 
 
+def _enable_backups(world: World, droplet: Droplet, body: JSON) -> Effect:
+    return _set_backups(droplet, backup_policy(body.get("backup_policy")))
+
+
 def _disable_backups(world: World, droplet: Droplet, body: JSON) -> Effect:
+    return _set_backups(droplet, None)
+
+
+def _change_backup_policy(world: World, droplet: Droplet, body: JSON) -> Effect:
+    if droplet.backup_policy is None:
+        raise unprocessable("Backups are not enabled on this Droplet.")
+    if not isinstance(body.get("backup_policy"), dict):
+        raise unprocessable("backup_policy is required")
+    return _set_backups(droplet, backup_policy(body["backup_policy"]))
+
+
+def _change_kernel(world: World, droplet: Droplet, body: JSON) -> Effect:
+    kernel_id = body.get("kernel")
+    kernel = next((k for k in KERNELS if k["id"] == kernel_id), None)
+    if kernel is None or isinstance(kernel_id, bool):
+        raise unprocessable("You specified an invalid kernel for this Droplet.")
+
     def effect() -> None:
-        if "backups" in droplet.features:
-            droplet.features.remove("backups")
-        droplet.next_backup_window = None
+        droplet.kernel = dict(kernel)
 
     return effect
 
@@ -186,6 +208,8 @@ PREPARE: dict[str, Prepare] = {
     "restore": _restore,
     "enable_backups": _enable_backups,
     "disable_backups": _disable_backups,
+    "change_backup_policy": _change_backup_policy,
+    "change_kernel": _change_kernel,
     "rename": _rename,
     "password_reset": _password_reset,
     "enable_ipv6": _enable_ipv6,

@@ -1,4 +1,5 @@
-"""Droplets: list, create (single or multiple), get, and destroy (by id or by tag)."""
+"""Droplets: list, create (single or multiple), get, destroy (by id or by tag), their kernels and
+their backup policies."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from .._api import (
     paginate,
     unprocessable,
 )
+from .._backups import SUPPORTED, backup_policy, next_window
 from .._models import JSON, Action, Droplet, Image, Size
 from .._network import assign_addresses, networks_json
-from .._seed import backup_window, default_vpc
+from .._seed import KERNELS, default_vpc
 from .._state import World
 from .actions import action_link
 from .catalog import region_json
@@ -47,11 +49,11 @@ def droplet_json(world: World, droplet: Droplet) -> JSON:
         "disk_info": [{"type": "local", "size": {"amount": droplet.disk, "unit": "gib"}}],
         "locked": False,
         "status": droplet.status,
-        "kernel": None,
+        "kernel": droplet.kernel,
         "created_at": droplet.created_at,
         "features": list(droplet.features),
         "backup_ids": list(droplet.backup_ids),
-        "next_backup_window": droplet.next_backup_window,
+        "next_backup_window": next_window(world, droplet.backup_policy),
         "snapshot_ids": list(droplet.snapshot_ids),
         "image": dict(droplet.image),
         "volume_ids": list(droplet.volume_ids),
@@ -116,6 +118,7 @@ class _Order:
     tags: list[str]
     volumes: list[str]
     features: list[str]
+    backup_policy: JSON | None
     user_data: str | None
 
 
@@ -132,6 +135,7 @@ def _order(world: World, body: JSON) -> _Order:
         tags=_tags(body.get("tags") or []),
         volumes=_strings(body.get("volumes") or [], "volumes"),
         features=["private_networking", *(f for f in OPTIONAL_FEATURES if body.get(f))],
+        backup_policy=backup_policy(body.get("backup_policy")) if body.get("backups") else None,
         user_data=body.get("user_data"),
     )
     if len(world.droplets) + len(names) > int(world.account["droplet_limit"]):
@@ -243,7 +247,7 @@ def _build(world: World, order: _Order, name: str) -> tuple[Droplet, Action]:
         volume_ids=list(order.volumes),
         ssh_key_ids=list(order.ssh_key_ids),
         user_data=order.user_data,
-        next_backup_window=backup_window(world) if "backups" in order.features else None,
+        backup_policy=order.backup_policy,
     )
     world.droplets[droplet.id] = droplet
     for tag in order.tags:
@@ -293,3 +297,39 @@ def delete_droplets_by_tag(request: Request) -> Response:
     for droplet in [d for d in request.world.droplets.values() if tag in d.tags]:
         destroy(request.world, droplet)
     return no_content()
+
+
+# -- kernels and backup policies -------------------------------------------------------------
+
+
+@router.get("/v2/droplets/{droplet_id:int}/kernels")
+def list_kernels(request: Request) -> Response:
+    find_droplet(request)
+    return ok(paginate(request, "kernels", KERNELS))
+
+
+def policy_record(world: World, droplet: Droplet) -> JSON:
+    """A ``droplet_backup_policy_record``: whether backups are on, and their policy and window."""
+    record: JSON = {"droplet_id": droplet.id, "backup_enabled": droplet.backup_policy is not None}
+    if droplet.backup_policy is not None:
+        record["backup_policy"] = dict(droplet.backup_policy)
+        record["next_backup_window"] = next_window(world, droplet.backup_policy)
+    return record
+
+
+@router.get("/v2/droplets/{droplet_id:int}/backups/policy")
+def get_backup_policy(request: Request) -> Response:
+    return ok({"policy": policy_record(request.world, find_droplet(request))})
+
+
+@router.get("/v2/droplets/backups/policies")
+def list_backup_policies(request: Request) -> Response:
+    records = [policy_record(request.world, d) for d in request.world.droplets.values()]
+    page = paginate(request, "policies", records)
+    page["policies"] = {str(r["droplet_id"]): r for r in page["policies"]}
+    return ok(page)
+
+
+@router.get("/v2/droplets/backups/supported_policies")
+def list_supported_backup_policies(request: Request) -> Response:
+    return ok({"supported_policies": SUPPORTED})

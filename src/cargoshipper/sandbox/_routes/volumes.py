@@ -221,7 +221,7 @@ def _validated(world: World, body: JSON) -> Volume:
 
 
 def _check_snapshot(world: World, volume: Volume, snapshot_id: Any) -> None:
-    if snapshot_id is None:
+    if snapshot_id in (None, ""):  # DigitalOcean's Go client always sends one, "" for none
         return
     snapshot = snapshots(world).get(snapshot_id) if isinstance(snapshot_id, str) else None
     if snapshot is None:
