@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import logging
+import math
+import os
+import socket
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 
 from . import __version__
 from .config import (
+    API_URL_VARIABLE,
     CONFIRM_POLICIES,
     DEFAULT_API_URL,
     MISSING_TOKEN_HELP,
@@ -25,10 +31,21 @@ from .config import (
     trust_options,
 )
 
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CALL_BUDGET_VARIABLE = "CARGOSHIPPER_CALL_BUDGET"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if args.command == "call":  # key=value pairs may come after flags, in any order
+        args.arguments = [*args.arguments, *(arg for arg in extras if not arg.startswith("-"))]
+        extras = [arg for arg in extras if arg.startswith("-")]
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -44,13 +61,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- arguments -------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, not a usage dump: what is wrong and where the help is."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _number(
+    kind: Callable[[str], float], ok: Callable[[float], bool], wanted: str
+) -> Callable[[str], Any]:
+    """An argparse type: a finite ``kind`` for which ``ok`` holds, else "... is not ``wanted``"."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and ok(value)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}")
+        return value
+
+    return parse
+
+
+PORT = _number(int, lambda port: 0 <= port <= 65535, "a port (0 to 65535; 0: any free one)")
+COUNT = _number(int, lambda count: count >= 1, "a whole number of at least 1")
+SECONDS = _number(float, lambda seconds: seconds > 0, "a number of seconds above 0")
+DURATION = _number(float, lambda seconds: seconds >= 0, "a number of seconds (0 or more)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cargoshipper",
         description="CargoShipper MCP: let an AI agent run your DigitalOcean account.",
     )
     parser.add_argument("--version", action="version", version=f"cargoshipper {__version__}")
-    parser.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
+    _add_log_level(parser, default="WARNING")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -59,18 +105,30 @@ def _parser() -> argparse.ArgumentParser:
         description=("Serve MCP over stdio (for MCP hosts) or Streamable HTTP."),
     )
     _add_connection_flags(serve)
-    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument(
+        "--transport",
+        choices=("stdio", "http"),
+        default="stdio",
+        help="stdio: for an MCP host that starts this command (default); http: Streamable "
+        "HTTP on --host and --port",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--port",
+        type=PORT,
+        default=8000,
+        help="HTTP port (default 8000; 0: any free port, printed at start)",
+    )
     serve.add_argument(
         "--max-sessions",
-        type=int,
+        type=COUNT,
         default=1000,
+        metavar="N",
         help="HTTP: legacy (2025-era) sessions open at once; more get 503 (default 1000)",
     )
     serve.add_argument(
         "--session-idle-timeout",
-        type=float,
+        type=SECONDS,
         default=600.0,
         metavar="SECONDS",
         help="HTTP: close a legacy session idle this long (default 600)",
@@ -87,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument(
         "arguments",
         nargs="*",
+        default=[],
         metavar="key=value",
         help='arguments; values are JSON where they parse (123, true, ["a"])',
     )
@@ -101,8 +160,10 @@ def _parser() -> argparse.ArgumentParser:
     tools = commands.add_parser(
         "tools",
         help="list the tools and the size of tools/list",
-        description="List the tools, one line each, and the tools/list size.",
+        description="List the tools, one line each, and the tools/list size; with --toolsets "
+        "or --read-only, what a server started with them lists.",
     )
+    _add_tool_flags(tools)
     tools.add_argument("--json", action="store_true", help="print the tools/list answer as JSON")
     tools.set_defaults(handler=_tools)
 
@@ -145,10 +206,22 @@ def _parser() -> argparse.ArgumentParser:
         help="run the local DigitalOcean simulator alone",
         description="Serve the sandbox DigitalOcean API on loopback.",
     )
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8089)
+    _add_sandbox_flags(sandbox)
     sandbox.set_defaults(handler=_sandbox)
+    for command in commands.choices.values():  # --log-level also after the command
+        _add_log_level(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_log_level(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=default,
+        metavar="LEVEL",
+        help="stderr log level: debug, info, warning (default), error or critical; any case",
+    )
 
 
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
@@ -159,11 +232,21 @@ def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
         help="use the built-in local DigitalOcean simulator (no token, no bill)",
     )
     parser.add_argument(
-        "--api-url", help=f"API base URL (env DIGITALOCEAN_API_URL; default {DEFAULT_API_URL})"
+        "--api-url",
+        metavar="URL",
+        help=f"API base URL (env {API_URL_VARIABLE}; default {DEFAULT_API_URL})",
+    )
+    parser.add_argument(
+        "--call-budget",
+        type=SECONDS,
+        metavar="SECONDS",
+        help="seconds a tool call may wait before handing back done=false (default 50; keep it "
+        "under your client's request timeout)",
     )
 
 
-def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
+def _add_tool_flags(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The "safety" group with the flags that choose the tools listed."""
     trust = parser.add_argument_group(
         "safety", "Each flag also reads CARGOSHIPPER_<NAME> (e.g. CARGOSHIPPER_READ_ONLY=true)."
     )
@@ -176,6 +259,11 @@ def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
         help=f"toolsets to enable, or all ({', '.join(_toolset_names())}; default: the "
         "default ones, see `cargoshipper tools`)",
     )
+    return trust
+
+
+def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
+    trust = _add_tool_flags(parser)
     trust.add_argument(
         "--confirm",
         choices=CONFIRM_POLICIES,
@@ -213,6 +301,39 @@ def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_sandbox_flags(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's options (``python -m cargoshipper.sandbox`` runs this command too)."""
+    from .sandbox import SandboxConfig
+
+    defaults = SandboxConfig()
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=PORT, default=8089, help="port to listen on (default 8089; 0: any free one)"
+    )
+    parser.add_argument(
+        "--boot-seconds",
+        type=DURATION,
+        default=defaults.boot_seconds,
+        metavar="SECONDS",
+        help=f"from a Droplet create until it is active (default {defaults.boot_seconds:g})",
+    )
+    parser.add_argument(
+        "--action-seconds",
+        type=DURATION,
+        default=defaults.action_seconds,
+        metavar="SECONDS",
+        help=f"how long an action stays in-progress (default {defaults.action_seconds:g})",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=COUNT,
+        default=defaults.rate_limit_per_hour,
+        metavar="N",
+        help=f"requests per hour before 429 answers (default {defaults.rate_limit_per_hour})",
+    )
+    parser.add_argument("--empty", action="store_true", help="start without the demo account")
+
+
 def _toolset_names() -> list[str]:
     from .server import toolset_names
 
@@ -237,13 +358,39 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     unknown = sorted(set(options.get("toolsets") or ()) - set(known))
     if unknown:
         raise ConfigError(f"unknown toolset {', '.join(unknown)}; choose from {', '.join(known)}")
+    if (budget := _call_budget(args)) is not None:
+        options["call_budget"] = budget
     if overrides.get("sandbox"):
         return Settings(token=SANDBOX_TOKEN, **options, **overrides)
     found = token_from_env()
     if found is None:
         raise ConfigError(MISSING_TOKEN_HELP)
-    api_url = args.api_url or api_url_from_env() or DEFAULT_API_URL
-    return Settings(token=found[1], api_url=api_url, **options, **overrides)
+    return Settings(token=found[1], api_url=_api_url(args.api_url), **options, **overrides)
+
+
+def _call_budget(args: argparse.Namespace) -> float | None:
+    """``--call-budget``, else CARGOSHIPPER_CALL_BUDGET, else None (the default)."""
+    if (flag := getattr(args, "call_budget", None)) is not None:
+        return flag
+    text = os.environ.get(CALL_BUDGET_VARIABLE, "").strip()
+    try:
+        return SECONDS(text) if text else None
+    except argparse.ArgumentTypeError as error:
+        raise ConfigError(f"{CALL_BUDGET_VARIABLE}: {error}") from None
+
+
+def _api_url(flag: str | None) -> str:
+    """``--api-url``, else DIGITALOCEAN_API_URL, else the default; only an http(s)://host URL."""
+    url = flag or api_url_from_env() or DEFAULT_API_URL
+    try:
+        parts = urllib.parse.urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # e.g. "http://[::1" or a port that is no number
+        valid = False
+    if not valid:
+        where = "--api-url" if flag else API_URL_VARIABLE
+        raise ConfigError(f"{where} {url!r} is not an http(s) URL such as {DEFAULT_API_URL}")
+    return url
 
 
 @contextlib.contextmanager
@@ -252,6 +399,11 @@ def connection(args: argparse.Namespace) -> Iterator[Settings]:
     if not args.sandbox:
         yield settings_from(args)
         return
+    if args.api_url:
+        raise ConfigError(
+            "--api-url and --sandbox do not go together (the sandbox is an API of "
+            "its own); drop one"
+        )
     from .sandbox import Sandbox, SandboxConfig
 
     with Sandbox(SandboxConfig()) as sandbox:
@@ -269,21 +421,52 @@ def _serve(args: argparse.Namespace) -> int:
         if args.transport == "stdio":
             server.run("stdio")
             return 0
-        where = "the sandbox" if settings.sandbox else settings.api_url
-        print(
-            f"CargoShipper MCP on http://{args.host}:{args.port}/mcp (Streamable HTTP), "
-            f"managing {where}.\nConnect an MCP client to that URL; Ctrl-C stops.",
-            file=sys.stderr,
-            flush=True,
-        )
-        server.run(
-            "streamable-http",
-            host=args.host,
-            port=args.port,
-            max_sessions=args.max_sessions,
-            session_idle_timeout=args.session_idle_timeout,
-        )
+        with _listen(args.host, args.port) as sock:
+            where = "the sandbox" if settings.sandbox else settings.api_url
+            _serve_http(server, sock, args, where)
     return 0
+
+
+def _serve_http(
+    server: MCPServer, sock: socket.socket, args: argparse.Namespace, where: str
+) -> None:
+    """Streamable HTTP on ``sock``, bound already so that the banner names the real port."""
+    import uvicorn
+
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"CargoShipper MCP on http://{host}:{port}/mcp (Streamable HTTP), managing {where}.\n"
+        "Connect an MCP client to that URL; Ctrl-C stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    app = server.streamable_http_app(
+        host=args.host,  # 127.0.0.1/localhost/::1: the SDK's DNS-rebinding checks
+        max_sessions=args.max_sessions,
+        session_idle_timeout=args.session_idle_timeout,
+    )
+    log_level = server.settings.log_level.lower()
+    config = uvicorn.Config(app, host=args.host, port=port, log_level=log_level)
+    anyio.run(uvicorn.Server(config).serve, [sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port (port 0: any free one), or one line saying why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        raise _cannot_listen(host, port, error) from None
+
+
+def _cannot_listen(host: str, port: int, error: OSError) -> ConfigError:
+    if error.errno == errno.EADDRINUSE:
+        return ConfigError(
+            f"port {port} on {host} is in use; choose another with --port N, or --port 0 for "
+            "any free port"
+        )
+    return ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}")
 
 
 def _call(args: argparse.Namespace) -> int:
@@ -384,9 +567,13 @@ def _wants_string(prop: dict[str, Any]) -> bool:
 
 
 def _tools(args: argparse.Namespace) -> int:
-    from .tool_list import describe_tool_list
+    from .tool_list import describe_preview, describe_tool_list
 
-    print(describe_tool_list(as_json=args.json))
+    if args.toolsets is None and args.read_only is None:
+        print(describe_tool_list(as_json=args.json))
+        return 0
+    settings = settings_from(args, sandbox=True)  # a preview: no token needed
+    print(describe_preview(settings.toolsets, settings.read_only, as_json=args.json))
     return 0
 
 
@@ -467,5 +654,14 @@ def _decide(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import SandboxConfig, serve
 
-    serve(host=args.host, port=args.port, config=SandboxConfig())
+    config = SandboxConfig(
+        boot_seconds=args.boot_seconds,
+        action_seconds=args.action_seconds,
+        seed=not args.empty,
+        rate_limit_per_hour=args.rate_limit,
+    )
+    try:
+        serve(host=args.host, port=args.port, config=config)
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise _cannot_listen(args.host, args.port, error) from None
     return 0

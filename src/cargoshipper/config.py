@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -161,6 +162,8 @@ def _number(what: str, value: object, kind: type, minimum: float) -> int | float
         number = kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{what} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{what} must be a finite number, not {value!r}")
     if number < minimum:
         raise ConfigError(f"{what} must be at least {minimum}")
     return number

@@ -17,11 +17,14 @@ BUDGET_ALL = 40_000
 BUDGET_DEFAULT = 30_000
 
 
-async def fetch_tool_list(toolsets: tuple[str, ...] | None = ("all",)) -> dict[str, Any]:
+async def fetch_tool_list(
+    toolsets: tuple[str, ...] | None = ("all",), read_only: bool = False
+) -> dict[str, Any]:
     """The ``tools/list`` result exactly as a client receives it (JSON-ready)."""
     from mcp import Client
 
-    async with Client(build_server(Settings(token="unused", toolsets=toolsets))) as client:
+    settings = Settings(token="unused", toolsets=toolsets, read_only=read_only)
+    async with Client(build_server(settings)) as client:
         listed = await client.list_tools()
     return listed.model_dump(mode="json", by_alias=True, exclude_none=True)
 
@@ -29,6 +32,23 @@ async def fetch_tool_list(toolsets: tuple[str, ...] | None = ("all",)) -> dict[s
 def size_of(value: Any) -> int:
     """Characters of ``value`` as compact JSON, the way it travels."""
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def tool_line(tool: dict[str, Any], spec: Any) -> str:
+    """One line per tool: name, access, characters, the first sentence of its description."""
+    summary = spec.description.split("\n\n")[0].replace("\n", " ").split(". ")[0]
+    return f"{tool['name']:<16} {spec.access.value:<11} {size_of(tool):>6}  {summary}"
+
+
+def describe_preview(toolsets: tuple[str, ...] | None, read_only: bool, as_json: bool) -> str:
+    """What a server started with these ``--toolsets`` / ``--read-only`` would list."""
+    listed = anyio.run(fetch_tool_list, toolsets, read_only)
+    if as_json:
+        return json.dumps(listed, indent=2)
+    specs = {spec.name: spec for spec in all_tools()}
+    lines = [tool_line(tool, specs[tool["name"]]) for tool in listed["tools"]]
+    lines.append(f"tools/list: {len(listed['tools'])} tools, {size_of(listed)} characters")
+    return "\n".join(lines)
 
 
 def describe_tool_list(as_json: bool = False) -> str:
@@ -41,10 +61,8 @@ def describe_tool_list(as_json: bool = False) -> str:
     lines = []
     for tool in everything["tools"]:
         spec = specs[tool["name"]]
-        size = size_of(tool)
-        per_toolset[spec.toolset] += size
-        summary = spec.description.split("\n\n")[0].replace("\n", " ").split(". ")[0]
-        lines.append(f"{tool['name']:<16} {spec.access.value:<11} {size:>6}  {summary}")
+        per_toolset[spec.toolset] += size_of(tool)
+        lines.append(tool_line(tool, spec))
     lines.append("")
     for toolset in TOOLSETS:
         mark = "default" if toolset.default else "opt-in"
