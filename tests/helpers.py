@@ -100,3 +100,22 @@ def serve_http(
         server.wait(timeout=30)
         if log:
             sink.close()
+
+
+def legacy_initialize(url: str) -> httpx2.Response:
+    """Open a legacy (2025-era) session the way a client would (and leave it open)."""
+    return httpx2.post(
+        url,
+        headers={"Accept": "application/json, text/event-stream"},
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "abandoner", "version": "1"},
+            },
+        },
+        timeout=10,
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 import urllib.request
 
 import pytest
 from mcp import Client
 
+from cargoshipper.access._waiting import poll_until
 from cargoshipper.sandbox import Sandbox, SandboxConfig
 from cargoshipper.server import build_server
 from conftest import connect, settings_for
@@ -62,8 +65,51 @@ async def test_a_create_that_outlasts_its_timeout_says_what_is_still_running():
                 timeout=0.5,
             )
     assert result["done"] is False
-    assert "Still starting after the timeout" in result["message"]
-    assert "do not create it again" in result["message"]
+    assert "Created, still starting after" in result["message"]
+    assert "s: slow-1 (id " in result["message"]
+    assert "action_get action_id=" in result["message"]
+    assert "Do not create it again" in result["message"]
+
+
+async def test_a_long_wait_hands_back_within_the_call_budget_and_can_be_continued():
+    """The default wait (300 s) would outlast a host's 60 s request timeout: the call hands
+    back within the server's call budget, naming the action to continue with."""
+    with Sandbox(SandboxConfig(boot_seconds=5)) as slow:
+        settings = settings_for(slow.url, call_budget=4.0)
+        async with Client(build_server(settings)) as client:
+            started = time.monotonic()
+            result = await call_ok(
+                client,
+                "droplet_create",
+                name="slow-2",
+                region="nyc3",
+                size="s-1vcpu-1gb",
+                image="ubuntu-24-04-x64",
+            )
+            took = time.monotonic() - started
+            assert result["done"] is False and took < 4.0
+            action_id = result["actions"][0]["id"]
+            assert f"action_get action_id={action_id} wait=true" in result["message"]
+            for _ in range(5):  # as an agent would: continue until done
+                continued = await call_ok(client, "action_get", action_id=action_id, wait=True)
+                if continued["done"]:
+                    break
+    assert continued["done"] is True
+
+
+async def test_waits_poll_at_the_base_interval_at_first():
+    """A droplet that is up after 3 s is reported promptly, not after a backed-off poll."""
+    seen: list[float] = []
+    started = time.monotonic()
+
+    async def fetch() -> dict:
+        seen.append(time.monotonic() - started)
+        return {"ready": seen[-1] >= 0.6}
+
+    waited = await poll_until(fetch, lambda v: v["ready"], str, timeout=5, interval=0.1)
+    assert waited.done and waited.elapsed < 0.8
+    gaps = [b - a for a, b in itertools.pairwise(seen)]
+    assert max(gaps) < 0.2  # no backoff in the first seconds
 
 
 async def test_an_action_that_outlasts_its_timeout_names_its_action_id():
@@ -75,7 +121,7 @@ async def test_an_action_that_outlasts_its_timeout_names_its_action_id():
     action_id = result["actions"][0]["id"]
     assert result["done"] is False
     assert f"still in progress (action id {action_id})" in result["message"]
-    assert "action_get" in result["message"]
+    assert f"action_get action_id={action_id} wait=true" in result["message"]
 
 
 async def test_errors_mention_a_low_rate_limit_budget():

@@ -31,9 +31,26 @@ async def test_raised_error_style_401(client, sandbox):
     assert "401" in error and "DIGITALOCEAN_TOKEN" in error
 
 
-async def test_422_relays_the_api_message(client):
+async def test_an_unknown_region_or_size_is_refused_with_the_next_step(client, sandbox):
     error = await call_error(client, "droplet_create", **{**CREATE, "region": "xyz9"})
-    assert "422" in error and "region" in error
+    assert "Unknown region 'xyz9'; region_list shows the regions (" in error
+    error = await call_error(client, "droplet_create", **{**CREATE, "size": "s-99vcpu"})
+    assert "Unknown size 's-99vcpu'; size_list shows the sizes" in error
+    assert sandbox.world.count("POST", "/v2/droplets") == 0
+
+
+async def test_a_size_not_offered_in_the_region_names_the_regions_that_have_it(client, sandbox):
+    error = await call_error(
+        client, "droplet_create", **{**CREATE, "size": "c-2", "region": "nyc1"}
+    )
+    assert "Size c-2 is not offered in nyc1; it is in " in error
+    assert "nyc3" in error and "nyc1," not in error
+    assert sandbox.world.count("POST", "/v2/droplets") == 0
+
+
+async def test_a_422_about_the_image_points_to_image_list(client):
+    error = await call_error(client, "droplet_create", **{**CREATE, "image": "no-such-image"})
+    assert "422" in error and "image_list shows the images" in error
 
 
 async def test_get_is_retried_after_500_and_429(client, sandbox):

@@ -66,6 +66,7 @@ async def test_any_input_is_answered_cleanly(tool, data, sandbox, tmp_path):
         result = await client.call_tool(tool, arguments)
     text = error_text(result) + str(result.structured_content)
     assert text.strip() != f"Error executing tool {tool}", "an unhandled exception"
+    assert "pydantic" not in text and "validation error for" not in text  # one line per fault
     assert TEST_TOKEN not in text
     assert off_template(sandbox) == []
     if audit.exists():

@@ -13,7 +13,7 @@ from mcp import Client
 from cargoshipper.sandbox import Fault
 from cargoshipper.server import build_server
 from conftest import TEST_TOKEN, settings_for
-from helpers import call_ok, serve_http
+from helpers import call_ok, legacy_initialize, serve_http
 
 pytestmark = pytest.mark.anyio
 
@@ -44,25 +44,6 @@ async def test_calls_stuck_on_a_slow_endpoint_leave_threads_for_other_calls(sand
     assert max(finished) < 30
 
 
-def _initialize(url: str) -> httpx2.Response:
-    """Open a legacy (2025-era) session the way a client would, and then abandon it."""
-    return httpx2.post(
-        url,
-        headers={"Accept": "application/json, text/event-stream"},
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "abandoner", "version": "1"},
-            },
-        },
-        timeout=10,
-    )
-
-
 def test_abandoned_legacy_http_sessions_are_capped_and_reaped(sandbox):
     env = {
         **os.environ,
@@ -71,11 +52,11 @@ def test_abandoned_legacy_http_sessions_are_capped_and_reaped(sandbox):
         "CARGOSHIPPER_AUDIT_LOG": "off",
     }
     with serve_http(env, "--max-sessions", "2", "--session-idle-timeout", "1") as url:
-        opened = [_initialize(url) for _ in range(2)]
+        opened = [legacy_initialize(url) for _ in range(2)]
         assert all(r.status_code == 200 and r.headers.get("mcp-session-id") for r in opened)
-        assert _initialize(url).status_code == 503  # the cap holds
+        assert legacy_initialize(url).status_code == 503  # the cap holds
         time.sleep(2.5)  # both sit idle past the timeout and are closed
-        again = _initialize(url)
+        again = legacy_initialize(url)
         assert again.status_code == 200, again.text
         stale = httpx2.post(
             url,

@@ -8,13 +8,14 @@ from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 
 from . import __version__
 from .access import DOAccess
 from .config import Settings
 from .registry import Access, ToolSpec
+from .tool_arguments import check_arguments
 from .tools import TOOLSETS
 from .trust import Guard
 
@@ -64,12 +65,25 @@ class CargoShipperServer(MCPServer):
         return [
             tool.model_copy(
                 update={
-                    "input_schema": slim_schema(tool.input_schema),
+                    "input_schema": {
+                        **slim_schema(tool.input_schema),
+                        "additionalProperties": False,
+                    },
                     "output_schema": slim_schema(tool.output_schema, output=True),
                 }
             )
             for tool in await super().list_tools()
         ]
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Any = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Refuse unknown and invalid arguments in one line each, before the tool runs (for
+        clients that ignore ``additionalProperties: false``)."""
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:
+            check_arguments(tool, arguments)
+        return await super().call_tool(name, arguments, context)
 
 
 def slim_schema(schema: Any, output: bool = False) -> Any:

@@ -133,16 +133,16 @@ async def test_bad_create_input_is_refused_before_any_request(client, sandbox, a
     assert sandbox.world.count("POST", "/v2/droplets") == 0
 
 
-async def test_create_with_unknown_size_relays_the_api_message(client):
+async def test_create_with_an_unknown_image_relays_the_api_message(client):
     error = await call_error(
         client,
         "droplet_create",
         name="x-1",
         region="nyc3",
-        size="s-99vcpu",
-        image="ubuntu-24-04-x64",
+        size="s-1vcpu-1gb",
+        image="no-such-os",
     )
-    assert "422" in error and "size" in error
+    assert "422" in error and "image" in error
 
 
 async def test_power_resize_snapshot_cycle(client):

@@ -34,7 +34,7 @@ async def test_every_change_has_an_intent_and_an_outcome(sandbox, era, tmp_path)
             **CREATE,
         )
         await call_ok(client, "droplet_delete", droplet_id=501_000_101)
-        await call_error(client, "droplet_create", name="bad-1", **{**CREATE, "size": "nope"})
+        await call_error(client, "droplet_create", name="bad-1", **{**CREATE, "image": "nope"})
 
     lines = [line for line in records(log) if line["event"] != "pending"]
     assert [line["tool"] for line in lines] == ["droplet_create"] * 2 + ["droplet_delete"] * 2 + [

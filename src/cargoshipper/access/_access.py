@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -13,7 +14,14 @@ import anyio
 
 from ..config import Settings
 from ..operations import get_operation
-from ._errors import DOError, Refused, body_of, error_from_body, error_from_exception
+from ._errors import (
+    NOT_JSON,
+    DOError,
+    Refused,
+    body_of,
+    error_from_body,
+    error_from_exception,
+)
 from ._journal import record
 from ._pagination import MAX_PER_PAGE, Page, page_from_body, remaining_pages
 from ._paths import check_path_params, fill, shorten
@@ -21,6 +29,8 @@ from ._ratelimit import RateLimitTracker
 from ._waiting import Progress, Waited, action_finished, describe_action, poll_until
 
 _PAGE_CONCURRENCY = 4
+MIN_REQUEST_SECONDS = 5.0
+WAIT_MARGIN = 2.0  # a wait stops this long before the budget ends: time for the answer
 
 #: ``await gate(access, operation, params)`` runs before every request and raises
 #: :class:`Refused` to stop it (the trust policy, see ``trust/_policy.py``).
@@ -52,14 +62,31 @@ class DOAccess:
         self.gate = gate
         self.rate_limit = RateLimitTracker()
         self.progress: Progress | None = None
+        self.deadline: float | None = None  # time.monotonic() by which a tool call hands back
         self._client = _LazyClient(settings, self.rate_limit)
         self._limits = _Limits(settings.api_threads, settings.per_operation_limit)
 
-    def with_progress(self, progress: Progress) -> DOAccess:
-        """A view of this object whose waits report progress through ``progress``."""
+    def for_call(self, progress: Progress | None, budget: float) -> DOAccess:
+        """A view of this object for one tool call: its waits report ``progress`` and, with
+        its requests, end within ``budget`` seconds from now (so the call answers before the
+        host's request timeout)."""
         view = copy.copy(self)
         view.progress = progress
+        view.deadline = time.monotonic() + budget
         return view
+
+    def remaining(self) -> float | None:
+        """Seconds left of this call's budget (None: no budget)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _request_seconds(self) -> float:
+        """One request's deadline: retries included, and within the call's budget (but never
+        under a few seconds, so a request is not cut before it can be answered)."""
+        seconds = self.settings.request_deadline
+        left = self.remaining()
+        if left is not None:
+            seconds = min(seconds, max(left, MIN_REQUEST_SECONDS))
+        return seconds
 
     @property
     def client(self) -> Any:
@@ -87,10 +114,14 @@ class DOAccess:
             check_path_params(known, params)
         await self.gate(self, operation, params)
         work = partial(self._call_sync, operation, params)
-        deadline = (self.settings.request_deadline, known.method if known else "POST")
+        deadline = (self._request_seconds(), known.method if known else "POST")
         try:
             return await _off_loop(work, subject, lookup_hint, deadline, self._limits, operation)
         except DOError as error:
+            if error.error_id == NOT_JSON and known is not None and known.method == "GET":
+                path = {name: params[name] for name in known.path_params if name in params}
+                query = {k: v for k, v in params.items() if k not in path}
+                return await self.get_text(operation, path=path, subject=subject, **query)
             error.look_for = error.look_for or look_for
             raise
 
@@ -110,7 +141,7 @@ class DOAccess:
             known = get_operation(operation)
             verb = known.method if known else "POST"  # unknown: assume it may have acted
             raise self._scrubbed(error_from_exception(exc, self.rate_limit.last, verb)) from None
-        if status >= 400:
+        if status >= 300:  # redirects are not followed (see build_client)
             raise self._scrubbed(error_from_body(status, body, headers, self.rate_limit.last))
         known = get_operation(operation)
         if known is not None:
@@ -137,7 +168,7 @@ class DOAccess:
         url = fill(known.path, path)
         await self.gate(self, operation, {**path, **query})
         work = partial(self._get_text_sync, url, query)
-        deadline = (self.settings.request_deadline, "GET")
+        deadline = (self._request_seconds(), "GET")
         return await _off_loop(work, subject, None, deadline, self._limits, operation)
 
     def _get_text_sync(self, path: str, query: dict[str, Any]) -> str:
@@ -150,7 +181,7 @@ class DOAccess:
             response.read()
         except AzureError as exc:
             raise self._scrubbed(error_from_exception(exc, self.rate_limit.last, "GET")) from None
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise self._scrubbed(
                 error_from_body(
                     response.status_code, body_of(response), response.headers, self.rate_limit.last
@@ -221,12 +252,17 @@ class DOAccess:
         timeout: float | None = None,
         progress: Progress | None = None,
     ) -> Waited:
-        """Poll any resource until ``is_done`` (e.g. a droplet's status is ``active``)."""
+        """Poll any resource until ``is_done`` (e.g. a droplet's status is ``active``), for
+        ``timeout`` seconds or what is left of the call's budget, whichever ends first."""
+        timeout = self.settings.wait_timeout if timeout is None else timeout
+        left = self.remaining()
+        if left is not None:
+            timeout = max(0.0, min(timeout, left - WAIT_MARGIN))
         return await poll_until(
             fetch,
             is_done,
             describe,
-            timeout=self.settings.wait_timeout if timeout is None else timeout,
+            timeout=timeout,
             interval=self.settings.poll_interval,
             progress=progress or self.progress,
         )

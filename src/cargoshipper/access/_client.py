@@ -6,7 +6,11 @@ import logging
 from typing import Any
 
 from azure.core.credentials import AzureKeyCredential
-from azure.core.pipeline.policies import AzureKeyCredentialPolicy, SansIOHTTPPolicy
+from azure.core.pipeline.policies import (
+    AzureKeyCredentialPolicy,
+    RedirectPolicy,
+    SansIOHTTPPolicy,
+)
 
 from ._ratelimit import RateLimitTracker
 from ._retry import SafeRetryPolicy
@@ -65,6 +69,9 @@ def build_client(
     return pydo.Client(
         token=token,
         transport=transport,
+        # A redirect is reported, not followed: following one to another host drops the token
+        # and reads as "401 invalid token"; following it anywhere else could leak the token.
+        redirect_policy=RedirectPolicy(permit_redirects=False),
         endpoint=endpoint.rstrip("/"),
         authentication_policy=AzureKeyCredentialPolicy(
             AzureKeyCredential(token), "Authorization", prefix="Bearer"

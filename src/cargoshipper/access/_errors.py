@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._ratelimit import RateLimit
+from ._ratelimit import RateLimit, reading_from
+
+NOT_JSON = "not_json"  # DOError.error_id of a body in another format (message: its type)
 
 
 class Refused(Exception):
@@ -68,6 +70,28 @@ class DOError(Exception):
                 f"Could not reach the DigitalOcean API ({self.message}). "
                 "Check the network or --api-url, then try again."
             )
+        if self.error_id == "bad_response":
+            outcome = (
+                f"it may have been carried out: {self._what_to_check()}"
+                if self.may_have_happened
+                else "try again shortly"
+            )
+            answered = f"DigitalOcean answered {self.status} about {subject}"
+            return f"{answered}, but {self.message}; {outcome}."
+        if self.error_id == NOT_JSON:
+            return (
+                f"DigitalOcean answered about {subject} in {self.message}, which this operation "
+                "cannot return as JSON."
+            )
+        if self.status is not None and 300 <= self.status < 400:
+            return (
+                f"The API address answered with a redirect ({self.status} to {self.message}). "
+                "CargoShipper does not follow redirects (they would carry the token elsewhere): "
+                "set --api-url (DIGITALOCEAN_API_URL) to the final address, or leave it unset "
+                "for https://api.digitalocean.com."
+            )
+        if self.status == 501:
+            return f"Not available here (501 {self.error_id}): {self.message}"
         if self.status == 401:
             return (
                 "DigitalOcean rejected the API token (401 unauthorized): it is missing, invalid, "
@@ -118,14 +142,21 @@ def error_from_body(status: int, body: Any, headers: Any, rate_limit: RateLimit 
         message = str(body)[:300]
     if not request_id and headers is not None:
         request_id = headers.get("x-request-id")
+    if 300 <= status < 400:
+        location = headers.get("location") if headers is not None else None
+        return DOError(status, "redirect", location or "an unnamed address", request_id)
+    if status == 429:  # this answer's own budget, not an older reading
+        rate_limit = reading_from(headers)
     message = message if len(message) <= 300 else f"{message[:300]}… ({len(message)} characters)"
     return DOError(status, error_id, message or f"HTTP {status}", request_id, rate_limit)
 
 
 def error_from_exception(exc: Exception, rate_limit: RateLimit | None, method: str) -> DOError:
     """Turn whatever pydo or azure-core raised into a DOError."""
-    from azure.core.exceptions import HttpResponseError, ServiceResponseError
+    from azure.core.exceptions import DecodeError, HttpResponseError, ServiceResponseError
 
+    if isinstance(exc, DecodeError):
+        return _undecodable(exc, method)
     if isinstance(exc, HttpResponseError) and exc.response is not None:
         response = exc.response
         return error_from_body(
@@ -134,6 +165,25 @@ def error_from_exception(exc: Exception, rate_limit: RateLimit | None, method: s
     sent = isinstance(exc, ServiceResponseError) and method not in ("GET", "HEAD")
     reason = _short_reason(exc)
     return DOError(None, "connection_error", reason, None, rate_limit, may_have_happened=sent)
+
+
+def _undecodable(exc: Any, method: str) -> DOError:
+    """An answer pydo could not read: JSON that is not JSON, or a body that is not JSON at all
+    (``NOT_JSON``: a GET of it can be read as text instead)."""
+    response = exc.response
+    if response is None:  # azure-core names only the content type
+        return DOError(None, NOT_JSON, str(exc).rsplit(":", 1)[-1].strip())
+    status = response.status_code
+    if status >= 400:
+        return error_from_body(status, body_of(response), response.headers, None)
+    text = body_of(response)
+    prefix = str(text)[:80] if text else "an empty body"
+    return DOError(
+        status,
+        "bad_response",
+        f"its body is not valid JSON ({prefix!r})",
+        may_have_happened=method not in ("GET", "HEAD"),
+    )
 
 
 def body_of(response: Any) -> Any:

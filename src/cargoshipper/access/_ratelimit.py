@@ -63,6 +63,15 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def reading_from(headers: object) -> RateLimit | None:
+    """The rate-limit reading in one response's headers, if it has one."""
+    get = getattr(headers, "get", None)
+    remaining = _int(get("ratelimit-remaining")) if get else None
+    if remaining is None:
+        return None
+    return RateLimit(_int(get("ratelimit-limit")), remaining, _int(get("ratelimit-reset")))
+
+
 class RateLimitTracker:
     """Remembers the last rate-limit reading and request id; safe across threads."""
 
@@ -77,9 +86,8 @@ class RateLimitTracker:
         collected = _REQUEST_IDS.get()
         if collected is not None and (request_id := get("x-request-id")):
             collected.append(request_id)
-        remaining = _int(get("ratelimit-remaining"))
-        if remaining is None:
+        reading = reading_from(headers)
+        if reading is None:
             return
-        reading = RateLimit(_int(get("ratelimit-limit")), remaining, _int(get("ratelimit-reset")))
         with self._lock:
             self.last = reading

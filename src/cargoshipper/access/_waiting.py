@@ -13,6 +13,7 @@ import anyio
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 
 MAX_POLL_INTERVAL = 5.0
+QUICK_POLLING = 10.0  # seconds polled at the base interval before backing off
 
 
 @dataclass
@@ -47,7 +48,8 @@ async def poll_until(
         if progress:
             await progress(min(elapsed, timeout), timeout, f"{describe(value)} ({elapsed:.0f} s)")
         await anyio.sleep(min(interval, max(0.0, timeout - elapsed)))
-        interval = min(interval * 1.5, max(MAX_POLL_INTERVAL, interval))
+        if elapsed >= QUICK_POLLING:  # quick at first, when most operations finish
+            interval = min(interval * 1.5, max(MAX_POLL_INTERVAL, interval))
 
 
 def action_finished(action: dict[str, Any]) -> bool:

@@ -19,7 +19,9 @@ PerPage = Annotated[
 AllPages = Annotated[bool, Field(description="Every page (up to 1000 items).")]
 Detail = Annotated[bool, Field(description="Full API objects, not the compact view.")]
 Wait = Annotated[bool, Field(description="Wait for the end, with progress.")]
-WaitTimeout = Annotated[float, Field(gt=0, le=3600, description="Most seconds to wait.")]
+WaitTimeout = Annotated[
+    float, Field(gt=0, le=3600, description="Most seconds to wait (capped by the call budget).")
+]
 DropletId = Annotated[int, Field(ge=1, description="Droplet id, e.g. 3164444.")]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 TAG_PATTERN = r"^[A-Za-z0-9_:\-]{1,255}$"
@@ -157,6 +159,6 @@ def unfinished_message(waited: Iterable[Waited], what: str) -> str:
     """The message for a wait that timed out: what is still running and how to check."""
     ids = [str(w.value.get("id")) for w in waited if not w.done]
     return (
-        f"{what} is still in progress (action id {', '.join(ids)}). "
-        "Call action_get with wait=true to keep waiting, or check again later."
+        f"{what} is still in progress (action id {', '.join(ids)}); this call hands back before "
+        f"the client times out. Call action_get action_id={ids[0]} wait=true to keep waiting."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ..access import DOAccess
@@ -32,7 +33,10 @@ async def account_get(do: DOAccess) -> ItemResult:
     if team := account.get("team"):
         item["team"] = team.get("name")
     if reading := do.rate_limit.last:
-        item["rate_limit"] = pick(reading.__dict__, ("limit", "remaining", "reset"))
+        item["rate_limit"] = pick(reading.__dict__, ("limit", "remaining"))
+        if reading.reset is not None:
+            reset = datetime.fromtimestamp(reading.reset, UTC)
+            item["rate_limit"]["resets_at"] = reset.isoformat(timespec="seconds")
     return ItemResult(item=item).titled(f"Account {item.get('email')} is {item.get('status')}.")
 
 

@@ -16,7 +16,7 @@ from pydantic import Field
 from ..access import DOAccess
 from ..operations import Operation, get_operation, search
 from ..registry import Access, Toolset
-from ..trust import Plan, mask_secrets
+from ..trust import Plan, mask_secrets, mask_text
 from ._common import APPROVAL_FIELD, Result, clip
 
 TOOLSET = Toolset("api", "Any DigitalOcean API operation: search them, call one.")
@@ -37,6 +37,9 @@ class SearchResult(Result):
     operations: list[dict[str, Any]] = Field(
         description="id (for api_call), method, path, summary, parameters."
     )
+
+
+SECRET_MARKER = "<secret: full=true shows it>"
 
 
 class CallResult(Result):
@@ -169,9 +172,13 @@ async def api_call(
     the operation before sending; GETs read; what spends, destroys or unprotects asks the user."""
     op = _check(operation, path_params, query, body)
     arguments = _request(op, path_params, query, body)
-    subject = " ".join(f"{key} {value}" for key, value in (path_params or {}).items()) or op.id
+    subject = " ".join(f"{key} {value}" for key, value in (path_params or {}).items())
+    subject = subject or f"{op.method} {op.path}"
     answer = await do.call(op.id, subject=subject, **arguments)
-    shown = answer if full else mask_secrets(_clip_all(answer), "<secret: full=true shows it>")
+    if isinstance(answer, str):  # a body in another format, e.g. a kubeconfig's YAML: whole
+        shown = {"text": answer if full else mask_text(answer, SECRET_MARKER)}
+    else:
+        shown = answer if full else mask_secrets(_clip_all(answer), SECRET_MARKER)
     result = CallResult(operation=op.id, body=shown)
     if isinstance(answer, dict) and "meta" in answer:
         result.total = (answer.get("meta") or {}).get("total")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from ..access import DOAccess, Waited
+from ..access import DOAccess, DOError, Waited
 from ..registry import Access, Toolset
 from ..trust import Cost, Plan, Target, pricing, size_prices
 from ._common import (
@@ -237,7 +237,9 @@ def _create_request(arguments: dict[str, Any]) -> tuple[list[str], dict[str, Any
 
 async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     targets, body = _create_request(arguments)
-    known = (await size_prices(do)).get(body["size"])
+    sizes = await size_prices(do)
+    _check_size_and_region(sizes, body["size"], body["region"])
+    known = sizes.get(body["size"])
     cost = pricing.size_cost(known, len(targets), bool(body.get("backups"))) if known else None
     return Plan(
         "create",
@@ -247,6 +249,24 @@ async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
         cost=cost,
         requests=(("droplets.create", {"body": body}),),
     )
+
+
+def _check_size_and_region(sizes: dict[str, dict[str, Any]], size: str, region: str) -> None:
+    """Refuse, before anything is sent, a size or region DigitalOcean would answer 422 to,
+    naming what would work."""
+    regions = sorted({r for s in sizes.values() for r in s.get("regions") or ()})
+    if sizes and region not in regions:
+        raise ToolError(
+            f"Unknown region {region!r}; region_list shows the regions ({', '.join(regions)})."
+        )
+    if sizes and size not in sizes:
+        raise ToolError(f"Unknown size {size!r}; size_list shows the sizes (e.g. s-1vcpu-1gb).")
+    offered = (sizes.get(size) or {}).get("regions") or regions
+    if region not in offered:
+        raise ToolError(
+            f"Size {size} is not offered in {region}; it is in {', '.join(sorted(offered))}. "
+            "Choose one of those regions or another size (size_list region=... shows them)."
+        )
 
 
 @TOOLSET.tool(Access.WRITE, costs_money=True, plan=plan_create)
@@ -291,12 +311,22 @@ async def droplet_create(
     targets, body = _create_request(locals())  # every argument of this call
     if not allow_duplicate_name:
         await _refuse_existing_names(do, targets)
-    created = await do.call(
-        "droplets.create",
-        body=body,
-        subject=f"droplet {', '.join(targets)}",
-        look_for=" and ".join(f"a droplet named {t!r} (droplet_list name={t})" for t in targets),
-    )
+    try:
+        created = await do.call(
+            "droplets.create",
+            body=body,
+            subject=f"droplet {', '.join(targets)}",
+            look_for=" and ".join(
+                f"a droplet named {t!r} (droplet_list name={t})" for t in targets
+            ),
+        )
+    except DOError as error:
+        if error.status == 422 and "image" in error.message.lower():
+            error.message += (
+                ". image_list shows the images to use (slugs such as ubuntu-24-04-x64, or the "
+                "ids of your snapshots)"
+            )
+        raise
     droplets = created.get("droplets") or [created["droplet"]]
     actions = [
         {"id": a["id"], "type": a.get("rel", "create")}
@@ -326,10 +356,13 @@ def _create_result(waits: list[Waited], actions: list[dict[str, Any]]) -> Action
         ips = ", ".join(f"{v['name']} {v.get('public_ipv4')}" for v in views)
         message = f"{len(views)} droplet(s) active: {ips}."
     else:
-        pending = ", ".join(str(w.value.get("id")) for w in waits if not w.done)
+        pending = [w for w in waits if not w.done]
+        names = ", ".join(f"{w.value.get('name')} (id {w.value.get('id')})" for w in pending)
+        follow = f"action_get action_id={actions[0]['id']} wait=true" if actions else "droplet_get"
         message = (
-            f"Still starting after the timeout: droplet {pending}. "
-            "Call droplet_get later to see when it is active; do not create it again."
+            f"Created, still starting after {max(w.elapsed for w in pending):.0f} s: {names}. "
+            f"This call hands back before the client times out; continue with {follow}, or "
+            f"droplet_get droplet_id={pending[0].value.get('id')}. Do not create it again."
         )
     return ActionResult(done=done, actions=actions, resources=views, message=message).titled(
         message

@@ -15,7 +15,7 @@ from ._audit import AuditLog, format_record, parse_since, read_records
 from ._guard import Guard
 from ._plan import Cost, Plan, Target
 from ._policy import Policy, Verdict, operation_classes, request_key, size_prices
-from ._secrets import mask_secrets, redact
+from ._secrets import mask_secrets, mask_text, redact
 
 __all__ = [
     "Approvals",
@@ -29,6 +29,7 @@ __all__ = [
     "Verdict",
     "format_record",
     "mask_secrets",
+    "mask_text",
     "operation_classes",
     "parse_since",
     "pricing",

@@ -29,6 +29,7 @@ import sys
 import time
 import typing
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -62,6 +63,10 @@ CONFIRM_SCHEMA = {
     "properties": {"confirm": {"type": "boolean", "description": "Yes, do it."}},
     "required": ["confirm"],
 }
+
+
+#: When the running tool call started (time.monotonic()), for its budget.
+_CALL_STARTED: ContextVar[float] = ContextVar("cargoshipper_call_started")
 
 
 class Confirm(BaseModel):
@@ -101,6 +106,7 @@ class Guard:
 
         @functools.wraps(spec.fn)
         async def tool(ctx: Context, **arguments: Any) -> Any:
+            _CALL_STARTED.set(time.monotonic())
             async with self._one_at_a_time(spec, arguments):
                 if spec.plan is None:
                     return await self._run(spec, ctx, arguments, None, "not needed", [])
@@ -110,6 +116,12 @@ class Guard:
         tool.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)
         tool.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
         return tool
+
+    def _budget_left(self) -> float:
+        """Seconds this tool call may still take (``--call-budget`` from its start)."""
+        started = _CALL_STARTED.get(None)
+        spent = 0.0 if started is None else time.monotonic() - started
+        return max(0.0, self.settings.call_budget - spent)
 
     @contextlib.asynccontextmanager
     async def _one_at_a_time(
@@ -354,7 +366,7 @@ class Guard:
                 f"Refused: the audit log cannot be written ({error.strerror or error}); "
                 "nothing was done. Fix the log's disk or permissions, or set --audit-log."
             ) from None
-        do = self.access.with_progress(ctx.report_progress)
+        do = self.access.for_call(ctx.report_progress, self._budget_left())
         with request_ids() as seen, journal() as changes, grant(keys, approved_by):
             try:
                 result = await spec.fn(do, **arguments)
@@ -540,10 +552,15 @@ def _affected(plan: Plan | None, changes: list[Change]) -> dict[str, list[dict[s
 
 
 def _summary(changes: list[Change]) -> str:
-    return "; ".join(
-        f"{change.operation} {' '.join(str(v) for v in change.path.values())}".strip()
-        for change in changes
-    )
+    """What succeeded before a failure, naming what was created (id and name)."""
+    parts = []
+    for change in changes:
+        text = f"{change.operation} {' '.join(str(v) for v in change.path.values())}".strip()
+        made = ", ".join(
+            f"id {c['id']}" + (f" ({c['name']})" if c.get("name") else "") for c in change.created
+        )
+        parts.append(f"{text}, which created {made}" if made else text)
+    return "; ".join(parts)
 
 
 def _to_call_result(result: Any) -> CallToolResult:

@@ -78,7 +78,7 @@ class Plan:
         kinds = {target.kind for target in self.targets}
         noun = next(iter(kinds)) if len(kinds) == 1 else "resource"
         listing = ", ".join(f"{t.name} ({t.id})" for t in self.targets)
-        plural = noun if count == 1 else f"{noun}s"
+        plural = noun if count == 1 or noun.endswith("s") else f"{noun}s"
         text = f"{self.action.capitalize()} {count} {plural}: {listing}."
         if self.extra:
             text += f" {self.extra}"

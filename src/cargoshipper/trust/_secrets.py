@@ -79,3 +79,20 @@ def mask(key: str, value: Any, replace: Any) -> Any:
             mask(key, item, replace) if isinstance(item, dict | list) else item for item in value
         ]
     return value
+
+
+#: ``key: value`` lines of a YAML or similar text body (a kubeconfig), key and value bounded.
+_TEXT_FIELD = re.compile(
+    r"^(\s{0,40}-?\s{0,4})([A-Za-z0-9_.-]{1,64})(\s{0,4}:[ \t]{1,40})\S.{0,65536}$", re.M
+)
+
+
+def mask_text(text: str, marker: str) -> str:
+    """A text body (e.g. a kubeconfig's YAML) with the values of secret keys and URLs with
+    credentials replaced by ``marker``."""
+
+    def field(found: re.Match[str]) -> str:
+        indent, key, colon = found.groups()
+        return f"{indent}{key}{colon}{marker}" if is_secret(key) else found[0]
+
+    return URL_WITH_CREDENTIALS.sub(marker, _TEXT_FIELD.sub(field, text))
