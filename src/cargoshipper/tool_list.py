@@ -23,7 +23,7 @@ async def fetch_tool_list(
     """The ``tools/list`` result exactly as a client receives it (JSON-ready)."""
     from mcp import Client
 
-    settings = Settings(token="unused", toolsets=toolsets, read_only=read_only)
+    settings = Settings(token="unused", toolsets=toolsets, read_only=read_only, confirm="never")
     async with Client(build_server(settings)) as client:
         listed = await client.list_tools()
     return listed.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -106,6 +106,9 @@ CASES: list[Case] = [
     _create("name", name="web-1", allow_duplicate_name=True, wait=False),
     _create("name-wait", name="web-1", allow_duplicate_name=True, timeout=2),
     _create(
+        "weekly-backups", name="web-1", allow_duplicate_name=True, wait=False, backup_plan="weekly"
+    ),
+    _create(
         "names-every-option",
         names=["web-1", "web-2"],
         ssh_keys=[SSH_KEY_ID, SSH_FINGERPRINT],

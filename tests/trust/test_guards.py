@@ -103,10 +103,17 @@ async def test_creates_show_their_cost_and_respect_the_cost_limit(sandbox, era):
     assert sandbox.world.count("POST", "/v2/droplets") == 1
 
 
-async def test_backups_add_twenty_percent(sandbox):
+async def test_backups_are_daily_by_default_at_thirty_percent_and_weekly_at_twenty(sandbox):
+    """As the API does: backups without a policy get the daily plan (priced as such)."""
     async with connect(sandbox, confirm="never") as client:
-        result = await call_ok(client, "droplet_create", name="b-1", backups=True, **CREATE)
-    assert result["cost"]["monthly_usd"] == 7.2
+        daily = await call_ok(client, "droplet_create", name="b-1", backups=True, **CREATE)
+        weekly = await call_ok(client, "droplet_create", name="b-2", backup_plan="weekly", **CREATE)
+    assert daily["cost"]["monthly_usd"] == 7.8 and "daily backups (30%)" in daily["cost"]["detail"]
+    assert weekly["cost"]["monthly_usd"] == 7.2
+    plans = {
+        d.name: d.backup_policy["plan"] for d in sandbox.world.droplets.values() if d.backup_policy
+    }
+    assert plans["b-1"] == "daily" and plans["b-2"] == "weekly"
 
 
 async def test_resize_shows_the_price_difference_and_respects_the_limit(sandbox):

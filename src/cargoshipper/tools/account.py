@@ -81,8 +81,8 @@ async def run_rate(do: DOAccess) -> dict[str, Any]:
 
 
 def _droplet_price(droplet: dict[str, Any]) -> tuple[float, float]:
-    backups = "backups" in (droplet.get("features") or [])
-    cost = pricing.size_cost(droplet["size"], 1, backups)
+    backups = "backups" in (droplet.get("features") or [])  # plan unknown here: the default
+    cost = pricing.size_cost(droplet["size"], 1, pricing.DEFAULT_BACKUP_PLAN if backups else None)
     return cost.monthly, cost.hourly
 
 

@@ -229,6 +229,9 @@ CREATE_FIELDS = (
 def _create_request(arguments: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     """(names, request body) for droplet_create's arguments; bad input raises ToolError."""
     fields = {key: arguments.get(key) for key in CREATE_FIELDS}
+    plan = arguments.get("backup_plan")
+    if plan:
+        fields["backups"], fields["backup_policy"] = True, {"plan": plan}
     for flag in ("backups", "ipv6", "monitoring"):
         fields[flag] = fields[flag] or None  # send only the ones turned on
     body = _create_body(**fields)
@@ -240,7 +243,8 @@ async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     sizes = await size_prices(do)
     _check_size_and_region(sizes, body["size"], body["region"])
     known = sizes.get(body["size"])
-    cost = pricing.size_cost(known, len(targets), bool(body.get("backups"))) if known else None
+    backups = pricing.backup_plan(body) if body.get("backups") else None
+    cost = pricing.size_cost(known, len(targets), backups) if known else None
     return Plan(
         "create",
         "create",
@@ -291,7 +295,10 @@ async def droplet_create(
     ssh_keys: Annotated[
         list[str] | None, Field(description="SSH key ids or fingerprints (ssh_key_list).")
     ] = None,
-    backups: Annotated[bool, Field(description="Enable weekly backups (extra cost).")] = False,
+    backups: Annotated[bool, Field(description="Enable backups (daily: +30 %).")] = False,
+    backup_plan: Annotated[
+        Literal["daily", "weekly"] | None, Field(description="weekly: +20 % (implies backups).")
+    ] = None,
     ipv6: Annotated[bool, Field(description="Add a public IPv6 address.")] = False,
     monitoring: Annotated[bool, Field(description="Install the metrics agent.")] = False,
     tags: Annotated[list[TagName] | None, Field(description="Tags to apply, e.g. ['web'].")] = None,

@@ -470,7 +470,8 @@ async def request_cost(
     if op == "droplets.create" and body.get("size"):
         size = (await size_prices(do)).get(body["size"])
         count = len(body.get("names") or []) or 1
-        return pricing.size_cost(size, count, bool(body.get("backups"))) if size else None
+        backups = pricing.backup_plan(body) if body.get("backups") else None
+        return pricing.size_cost(size, count, backups) if size else None
     droplets = [t for t in verdict.targets if t.kind == "droplet"]
     if (
         op.startswith("droplet_actions")
@@ -520,11 +521,15 @@ async def _droplet_action_cost(
                 return None
             costs.append(pricing.size_change(old, new))
         elif kind == "enable_backups" and old is not None:
-            costs.append(pricing.size_cost(old, 1, True))
-            costs[-1] = Cost(
-                costs[-1].monthly - old["price_monthly"],
-                costs[-1].hourly - old["price_hourly"],
-                f"weekly backups of {target.name}: 20 % of ${old['price_monthly']:.2f}/month",
+            plan = pricing.backup_plan(body)
+            share = pricing.BACKUP_SHARES[plan]
+            costs.append(
+                Cost(
+                    old["price_monthly"] * share,
+                    old["price_hourly"] * share,
+                    f"{plan} backups of {target.name}: {share:.0%} of "
+                    f"${old['price_monthly']:.2f}/month",
+                )
             )
         elif kind == "snapshot":
             disk = float(droplet.get("disk") or 0)

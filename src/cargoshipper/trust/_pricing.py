@@ -32,7 +32,10 @@ DATABASE_NODE_MONTH: dict[str, float] = {
     "db-s-16vcpu-64gb": 960.0,
 }
 HOURS_PER_MONTH = 672  # DigitalOcean bills at most 672 hours (28 days) a month
-BACKUP_SHARE = 0.2  # weekly droplet backups cost 20 % of the droplet's price
+#: Droplet backups cost a share of the droplet's price: weekly 20 %, daily 30 % (published,
+#: same date). Daily is what the API sets up when backups are on and no policy is sent.
+BACKUP_SHARES = {"weekly": 0.2, "daily": 0.3}
+DEFAULT_BACKUP_PLAN = "daily"
 
 
 def published(monthly: float, detail: str) -> Cost:
@@ -51,10 +54,17 @@ def gib_cost(gigabytes: float, detail: str, kind: str = "volume_gib_month") -> C
     return published(gigabytes * price, f"{detail} at ${price:.2f}/GiB-month")
 
 
-def size_cost(size: dict[str, Any], count: int, backups: bool = False) -> Cost:
-    """``count`` droplets (or nodes) of a ``/v2/sizes`` object, backups +20 %."""
-    factor = count * (1 + BACKUP_SHARE if backups else 1)
-    extra = " + weekly backups (20 %)" if backups else ""
+def backup_plan(body: dict[str, Any]) -> str:
+    """The backup plan a droplet create or ``enable_backups`` body sets up."""
+    return (body.get("backup_policy") or {}).get("plan") or DEFAULT_BACKUP_PLAN
+
+
+def size_cost(size: dict[str, Any], count: int, backups: str | None = None) -> Cost:
+    """``count`` droplets (or nodes) of a ``/v2/sizes`` object, with ``backups`` (a plan:
+    daily +30 %, weekly +20 %) or none."""
+    share = BACKUP_SHARES.get(backups or "", 0.0)
+    factor = count * (1 + share)
+    extra = f" + {backups} backups ({share:.0%})" if backups else ""
     return Cost(
         monthly=size["price_monthly"] * factor,
         hourly=size["price_hourly"] * factor,
