@@ -26,8 +26,11 @@ from typing import Any
 
 import pytest
 from cases_dns import CASES_DNS
+from cases_firewalls import CASES_FIREWALLS
 from cases_kubernetes import CASES_KUBERNETES
+from cases_load_balancers import CASES_LOAD_BALANCERS
 from cases_volumes import CASES_VOLUMES
+from cases_vpcs import CASES_VPCS
 from mcp import Client
 from prism import SPEC, Exchange, LoggedRequest, Prism, PrismError, parse_log
 
@@ -220,6 +223,9 @@ CASES: list[Case] = [
     *(Case(*c) for c in CASES_DNS),
     *(Case(*c) for c in CASES_KUBERNETES),
     *(Case(*c) for c in CASES_VOLUMES),
+    *(Case(*c) for c in CASES_VPCS),
+    *(Case(*c) for c in CASES_FIREWALLS),
+    *(Case(*c) for c in CASES_LOAD_BALANCERS),
 ]
 
 

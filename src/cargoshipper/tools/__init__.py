@@ -1,7 +1,20 @@
 """Every toolset, in the order the tool list shows them: the one enrolment list."""
 
 from ..registry import Toolset
-from . import account, actions, api, catalog, dns, droplets, images, kubernetes, volumes
+from . import (
+    account,
+    actions,
+    api,
+    catalog,
+    dns,
+    droplets,
+    firewalls,
+    images,
+    kubernetes,
+    load_balancers,
+    volumes,
+    vpcs,
+)
 
 TOOLSETS: tuple[Toolset, ...] = (
     account.TOOLSET,
@@ -12,5 +25,8 @@ TOOLSETS: tuple[Toolset, ...] = (
     dns.TOOLSET,
     volumes.TOOLSET,
     kubernetes.TOOLSET,
+    vpcs.TOOLSET,
+    firewalls.TOOLSET,
+    load_balancers.TOOLSET,
     api.TOOLSET,
 )
