@@ -21,9 +21,12 @@ from cargoshipper.sandbox import Fault, Sandbox
 from ._client import Api, Exchange
 from .conftest import FAST
 from .walk_domains import walk_domains
+from .walk_firewalls import walk_firewalls
 from .walk_generic import walk_generic
 from .walk_kubernetes import content_type, walk_kubernetes
+from .walk_load_balancers import walk_load_balancers
 from .walk_volumes import walk_volumes
+from .walk_vpcs import walk_vpcs
 
 SERVER = "https://api.digitalocean.com"  # the spec's server URL, to match paths; never contacted
 SETTLE = 0.3  # longer than FAST's boot and action times
@@ -57,6 +60,9 @@ def _walk(api: Api, sb: Sandbox) -> None:
     walk_domains(api, sb)
     walk_kubernetes(api, sb)
     walk_volumes(api, sb)
+    walk_vpcs(api, sb)
+    walk_load_balancers(api, sb)
+    walk_firewalls(api, sb)
     walk_generic(api)
     _walk_deletes(api)
     _walk_faults(api, sb)

@@ -134,3 +134,30 @@ def test_tag_names_with_colons_through_pydo(client: pydo.Client) -> None:
     assert client.tags.get("env:prod")["tag"]["name"] == "env:prod"
     assert client.tags.delete("env:prod") is None
     assert "env:prod" not in {t["name"] for t in client.tags.list()["tags"]}
+
+
+def test_networking_through_pydo(client: pydo.Client) -> None:
+    vpc = client.vpcs.create({"name": "pydo-net", "region": "nyc3"})["vpc"]
+    assert client.vpcs.patch(vpc["id"], {"description": "d"})["vpc"]["description"] == "d"
+    rule = {"entry_protocol": "http", "entry_port": 80, "target_protocol": "http"}
+    rule["target_port"] = 80
+    body = {"name": "pydo-lb", "region": "nyc3", "forwarding_rules": [rule], "tag": "web"}
+    body["vpc_uuid"] = vpc["id"]
+    lb = client.load_balancers.create(body)["load_balancer"]
+    assert client.vpcs.list_members(vpc["id"], resource_type="loadbalancer")["meta"]["total"] == 1
+    alt = {**rule, "entry_port": 8080}
+    client.load_balancers.add_forwarding_rules(lb["id"], {"forwarding_rules": [alt]})
+    assert len(client.load_balancers.get(lb["id"])["load_balancer"]["forwarding_rules"]) == 2
+    with pytest.raises(HttpResponseError) as raised:
+        client.vpcs.delete(vpc["id"])
+    assert raised.value.status_code == 409
+    client.load_balancers.delete(lb["id"])
+    assert client.vpcs.delete(vpc["id"]) is None
+
+    ssh = {"protocol": "tcp", "ports": "22", "sources": {"addresses": ["0.0.0.0/0"]}}
+    firewall = client.firewalls.create({"name": "pydo-fw", "inbound_rules": [ssh]})["firewall"]
+    client.firewalls.add_tags(firewall["id"], {"tags": ["env:prod"]})
+    client.firewalls.assign_droplets(firewall["id"], {"droplet_ids": [501_000_101]})
+    client.firewalls.delete_droplets(firewall["id"], {"droplet_ids": [501_000_101]})
+    listed = client.droplets.list_firewalls(501_000_103)["firewalls"]
+    assert [f["name"] for f in listed] == ["pydo-fw"]  # by its env:prod tag

@@ -120,7 +120,8 @@ class Vpc:
     region: str
     ip_range: str  # e.g. "10.108.0.0/20"
     created_at: str
-    default: bool = True
+    default: bool = True  # the region's default VPC (exactly one per region)
+    description: str = ""
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Address allocation for Droplets: public and private IPv4, public IPv6."""
+"""Address allocation for Droplets and load balancers: public and private IPv4, public IPv6."""
 
 from __future__ import annotations
 
@@ -27,20 +27,34 @@ _NETMASK_20 = "255.255.240.0"
 _IPV6_PREFIX = "2604:a880:800:10"
 
 
+def public_ipv4(world: World, region: str) -> str:
+    """A fresh public IPv4 address of a region (Droplets, load balancers)."""
+    n = world.next_id("ipv4:" + region)
+    prefix = _PUBLIC_PREFIX.get(region, "137.184")
+    return f"{prefix}.{16 + n // 250}.{2 + n % 250}"
+
+
+def private_ipv4(world: World, vpc_uuid: str) -> str:
+    """A fresh address in a VPC's range: .2 onwards (.1 is the gateway), wrapping in a small one."""
+    vpc = world.vpcs.get(vpc_uuid)
+    network = ipaddress.ip_network(vpc.ip_range if vpc else "10.10.0.0/20")
+    n = world.next_id("private:" + vpc_uuid)
+    return str(network.network_address + 2 + (n - 1) % max(1, network.num_addresses - 3))
+
+
+def public_ipv6(world: World) -> str:
+    """A fresh public IPv6 address."""
+    return f"{_IPV6_PREFIX}::{world.next_id('ipv6'):x}:1001"
+
+
 def assign_addresses(world: World, droplet: Droplet) -> None:
     """Give a booted Droplet its addresses (IPv6 only when the ``ipv6`` feature is on)."""
     if droplet.public_ipv4 is None:
-        n = world.next_id("ipv4:" + droplet.region)
-        prefix = _PUBLIC_PREFIX.get(droplet.region, "137.184")
-        droplet.public_ipv4 = f"{prefix}.{16 + n // 250}.{2 + n % 250}"
+        droplet.public_ipv4 = public_ipv4(world, droplet.region)
     if droplet.private_ipv4 is None:
-        vpc = world.vpcs.get(droplet.vpc_uuid)
-        network = ipaddress.ip_network(vpc.ip_range if vpc else "10.10.0.0/20")
-        n = world.next_id("private:" + droplet.vpc_uuid)
-        droplet.private_ipv4 = str(network.network_address + 1 + n)
+        droplet.private_ipv4 = private_ipv4(world, droplet.vpc_uuid)
     if "ipv6" in droplet.features and droplet.public_ipv6 is None:
-        n = world.next_id("ipv6")
-        droplet.public_ipv6 = f"{_IPV6_PREFIX}::{n:x}:1001"
+        droplet.public_ipv6 = public_ipv6(world)
 
 
 def networks_json(world: World, droplet: Droplet) -> JSON:

@@ -1,7 +1,6 @@
 """The sandbox's DigitalOcean routes, one module per resource.
 
-To add a resource (volumes, kubernetes, databases, domains, load balancers, firewalls, VPCs,
-monitoring, projects ...):
+To add a resource (databases, monitoring, projects ...):
 
 1. write ``_routes/<resource>.py`` with ``router = Router()`` and handlers decorated with
    ``@router.get("/v2/...")`` etc. (paths spelled as in the OpenAPI spec, ``{name:int}`` for
@@ -31,10 +30,13 @@ from . import (
     domains,
     droplet_actions,
     droplets,
+    firewalls,
     images,
     kubernetes,
+    load_balancers,
     tags,
     volumes,
+    vpcs,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -48,6 +50,9 @@ MODULES: tuple[ModuleType, ...] = (
     domains,
     kubernetes,
     volumes,
+    vpcs,
+    load_balancers,
+    firewalls,
 )
 
 
