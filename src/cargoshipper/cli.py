@@ -256,8 +256,8 @@ def _add_tool_flags(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     trust.add_argument(
         "--toolsets",
         metavar="A,B",
-        help=f"toolsets to enable, or all ({', '.join(_toolset_names())}; default: the "
-        "default ones, see `cargoshipper tools`)",
+        help=f"toolsets to enable ({', '.join(_toolset_names())}), all, or default plus "
+        "more (e.g. default,firewalls); not given: the default ones, see `cargoshipper tools`",
     )
     return trust
 
@@ -354,7 +354,7 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     )
     flags = {name: getattr(args, name, None) for name in names}
     options = trust_options(flags, sandbox=bool(overrides.get("sandbox")))
-    known = [*_toolset_names(), "all"]
+    known = [*_toolset_names(), "all", "default"]
     unknown = sorted(set(options.get("toolsets") or ()) - set(known))
     if unknown:
         raise ConfigError(f"unknown toolset {', '.join(unknown)}; choose from {', '.join(known)}")

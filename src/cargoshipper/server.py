@@ -38,12 +38,15 @@ def toolset_names() -> list[str]:
 
 
 def chosen_toolsets(settings: Settings) -> set[str]:
-    """``--toolsets`` names, ``all``, or (not given) the default toolsets."""
+    """``--toolsets`` names, ``all``, ``default`` (e.g. ``default,firewalls``), or (not given)
+    the default toolsets."""
+    defaults = {toolset.name for toolset in TOOLSETS if toolset.default}
     if settings.toolsets is None:
-        return {toolset.name for toolset in TOOLSETS if toolset.default}
+        return defaults
     if "all" in settings.toolsets:
         return set(toolset_names())
-    return set(settings.toolsets)
+    chosen = set(settings.toolsets) - {"default"}
+    return chosen | defaults if "default" in settings.toolsets else chosen
 
 
 def enabled_tools(settings: Settings) -> list[ToolSpec]:

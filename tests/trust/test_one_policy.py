@@ -357,3 +357,70 @@ async def test_a_tool_whose_plan_forgets_a_request_cannot_send_it(sandbox):
     async with Client(server, elicitation_callback=Dialog("accept")) as client:
         error = await call_error(client, "forgetful_delete", droplet_id=APP_1)
     assert "no approval covers" in error and changes(sandbox) == []
+
+
+# -- the network edge: cutting access or traffic asks, keeping it does not --------------------
+
+SSH = {"protocol": "tcp", "ports": "22", "sources": {"addresses": ["203.0.113.0/24"]}}
+WEB = {"protocol": "tcp", "ports": "80", "sources": {"addresses": ["0.0.0.0/0", "::/0"]}}
+OUT = {"protocol": "tcp", "ports": "all", "destinations": {"addresses": ["0.0.0.0/0"]}}
+
+
+async def _api(client, operation: str, **arguments) -> dict:
+    return (await call_ok(client, "api_call", operation=operation, **arguments))["body"] or {}
+
+
+async def test_a_firewall_put_asks_only_when_it_removes_inbound_access(sandbox):
+    dialog = Dialog("accept")
+    async with connect(sandbox, "auto", dialog) as client:
+        body = {"name": "edge", "inbound_rules": [SSH, WEB], "outbound_rules": [OUT]}
+        firewall = (await _api(client, "firewalls.create", body=body))["firewall"]
+        where = {"firewall_id": firewall["id"]}
+        renamed = {**body, "name": "edge-2"}
+        await _api(client, "firewalls.update", path_params=where, body=renamed)
+        assert dialog.questions == []  # same rules, same droplets: a write
+        await _api(
+            client, "firewalls.delete_rules", path_params=where, body={"outbound_rules": [OUT]}
+        )
+        assert dialog.questions == []  # outbound only
+        without_ssh = {**renamed, "inbound_rules": [WEB]}
+        await _api(client, "firewalls.update", path_params=where, body=without_ssh)
+        assert len(dialog.questions) == 1  # the SSH rule goes
+        await _api(
+            client, "firewalls.update", path_params=where, body={**without_ssh, "tags": ["web"]}
+        )
+        assert len(dialog.questions) == 2  # now applies to droplets tagged web
+
+
+async def test_a_load_balancer_put_asks_only_when_it_cuts_traffic_or_spends(sandbox):
+    dialog = Dialog("accept")
+    rule = {
+        "entry_protocol": "http",
+        "entry_port": 80,
+        "target_protocol": "http",
+        "target_port": 80,
+    }
+    other = {**rule, "entry_port": 8080, "target_port": 8080}
+    async with connect(sandbox, "auto", dialog) as client:
+        body = {"name": "lb-1", "region": "nyc3", "forwarding_rules": [rule, other], "tag": "web"}
+        lb = (await _api(client, "load_balancers.create", body=body))["load_balancer"]
+        assert len(dialog.questions) == 1  # it spends
+        where = {"lb_id": lb["id"]}
+        await _api(
+            client,
+            "load_balancers.update",
+            path_params=where,
+            body={**body, "algorithm": "least_connections"},
+        )
+        assert len(dialog.questions) == 1  # rules and backends kept
+        await _api(
+            client, "load_balancers.update", path_params=where, body={**body, "size_unit": 3}
+        )
+        assert len(dialog.questions) == 2 and "+$24.00/month" in dialog.questions[-1]
+        await _api(
+            client,
+            "load_balancers.update",
+            path_params=where,
+            body={**body, "forwarding_rules": [rule]},
+        )
+        assert len(dialog.questions) == 3  # the 8080 rule goes

@@ -326,6 +326,8 @@ class Policy:
             elif int(body["count"]) == int(pool.get("count") or 0):
                 verdict.effect = "write"
             verdict.cost = await _pool_cost(do, pool, int(body["count"]))
+        if op in EDGE_UPDATES or op == "firewalls.delete_rules":
+            await _refine_edge(do, verdict, params, body)
         if self._drops_protection(verdict, body):
             verdict.effect, verdict.what = "unprotect", "remove the protected tag"
         if verdict.cost is None:
@@ -459,6 +461,76 @@ async def _pool_cost(do: DOAccess, pool: dict[str, Any], count: int) -> Cost | N
     return Cost(
         cost.monthly, cost.hourly, f"{pool.get('name')}: {before} -> {count} nodes; {cost.detail}"
     )
+
+
+# -- the network edge: what cuts access or traffic ---------------------------------------------
+
+#: Whole-object PUTs of the edge: (lookup operation, path parameter, body key).
+EDGE_UPDATES = {
+    "firewalls.update": ("firewalls.get", "firewall_id", "firewall"),
+    "load_balancers.update": ("load_balancers.get", "lb_id", "load_balancer"),
+}
+
+
+async def _refine_edge(
+    do: DOAccess, verdict: Verdict, params: dict[str, Any], body: dict[str, Any]
+) -> None:
+    """A firewall change that removes no inbound access, or a load balancer update that keeps
+    every forwarding rule and backend, is a write; growing a load balancer spends."""
+    op = verdict.operation
+    if op == "firewalls.delete_rules":
+        if not body.get("inbound_rules"):
+            verdict.effect, verdict.what = "write", "remove outbound firewall rules"
+        return
+    lookup, param, key = EDGE_UPDATES[op]
+    current = await _fetch_raw(do, lookup, key, **{param: params.get(param)})
+    if op == "firewalls.update":
+        if not _cuts_inbound(current, body):
+            verdict.effect, verdict.what = "write", "change a firewall (no inbound access lost)"
+        return
+    if _cuts_traffic(current, body):
+        verdict.what = "change a load balancer (forwarding rules or backends removed)"
+        return
+    verdict.effect, verdict.what = "write", "change a load balancer (rules and backends kept)"
+    added = int(body.get("size_unit") or 1) - int(current.get("size_unit") or 1)
+    if added > 0:
+        price = pricing.PUBLISHED["load_balancer_node_month"]
+        verdict.effect = "spend"
+        verdict.cost = pricing.published(
+            added * price, f"{added} more load balancer node(s) at ${price:.2f}/month"
+        )
+
+
+def _canonical(items: Any) -> set[str]:
+    """Rules (or any objects) as comparable strings, list order and unset fields (false,
+    empty, as the API answers what a request may leave out) ignored."""
+
+    def sort(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: sort(v) for k, v in value.items() if v not in (None, False, [], {}, "")}
+        if isinstance(value, list):
+            return sorted((sort(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+        return value
+
+    return {json.dumps(sort(item), sort_keys=True) for item in items or ()}
+
+
+def _cuts_inbound(current: dict[str, Any], new: dict[str, Any]) -> bool:
+    """An inbound rule goes, or the firewall newly applies to droplets or tags (a droplet under
+    a firewall accepts only what its rules allow)."""
+    removed = _canonical(current.get("inbound_rules")) - _canonical(new.get("inbound_rules"))
+    droplets = set(new.get("droplet_ids") or ()) - set(current.get("droplet_ids") or ())
+    tags = set(new.get("tags") or ()) - set(current.get("tags") or ())
+    return bool(removed or droplets or tags)
+
+
+def _cuts_traffic(current: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A forwarding rule goes, or backends do (a changed tag, or droplets left out)."""
+    rules = _canonical(current.get("forwarding_rules")) - _canonical(new.get("forwarding_rules"))
+    if current.get("tag"):
+        return bool(rules) or new.get("tag") != current["tag"]
+    kept = set(new.get("droplet_ids") or ())
+    return bool(rules) or bool(set(current.get("droplet_ids") or ()) - kept)
 
 
 async def request_cost(
