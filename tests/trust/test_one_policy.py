@@ -424,3 +424,26 @@ async def test_a_load_balancer_put_asks_only_when_it_cuts_traffic_or_spends(sand
             body={**body, "forwarding_rules": [rule]},
         )
         assert len(dialog.questions) == 3  # the 8080 rule goes
+
+
+async def test_a_firewall_put_counts_only_the_droplets_it_adds_or_removes(sandbox):
+    droplets = [501_000_101, 501_000_102, 501_000_103]
+    body = {"name": "wide", "inbound_rules": [SSH], "droplet_ids": droplets}
+    dialog = Dialog("accept")
+    async with connect(sandbox, "auto", dialog) as client:
+        firewall = (await _api(client, "firewalls.create", body=body))["firewall"]
+    assert len(dialog.questions) == 1  # applying a firewall to droplets asks
+    where = {"firewall_id": firewall["id"]}
+    async with connect(sandbox, "auto", Dialog("accept"), bulk_limit=2) as client:
+        renamed = await _api(
+            client, "firewalls.update", path_params=where, body={**body, "name": "wide-2"}
+        )
+        assert renamed["firewall"]["name"] == "wide-2"  # 3 droplets carried back, 0 changed
+        error = await call_error(
+            client,
+            "api_call",
+            operation="firewalls.update",
+            path_params=where,
+            body={**body, "droplet_ids": []},
+        )
+    assert "would touch 3 resources" in error and "--bulk-limit" in error

@@ -188,7 +188,7 @@ class Guard:
             text = " ".join(f"{v.describe()[:1].upper()}{v.describe()[1:]}." for v in verdicts)
         if plan.bulk or any(v.fan_out for v in verdicts):
             count = max([len(plan.targets), *(v.fan_out for v in verdicts)])
-            text += f" ({count} resources in one call.)"
+            text += f" ({count} resource{'' if count == 1 else 's'} in one call.)"
         return text
 
     def _refuse_if_unsafe(

@@ -240,6 +240,9 @@ class Policy:
             what = f"{operation.partition('_')[0]} action {kind or '(no type)'}"
             if kind in WARNINGS:
                 what += f" ({WARNINGS[kind]})"
+        if operation == "firewalls.create" and (body.get("droplet_ids") or body.get("tags")):
+            effect, guarded = "destroy", True
+            what = "create a firewall applied to droplets (they accept only what it allows)"
         untag = operation in ("tags.delete", "tags.unassign_resources")
         if untag and norm(params.get("tag_id", "")) == self.protected:
             effect, what = "unprotect", "remove the protected tag"
@@ -334,6 +337,8 @@ class Policy:
             verdict.cost = await request_cost(do, verdict, params, body)
         if verdict.effect == "spend" and verdict.cost is not None and verdict.cost.monthly <= 0:
             verdict.effect = "write"  # e.g. a resize to a cheaper size
+        if op in EDGE_UPDATES:
+            return  # _refine_edge counted the backends the update really adds or removes
         body_count = max(
             (len(body[k]) for k in FAN_OUT_KEYS if isinstance(body.get(k), list)), default=0
         )
@@ -484,6 +489,9 @@ async def _refine_edge(
         return
     lookup, param, key = EDGE_UPDATES[op]
     current = await _fetch_raw(do, lookup, key, **{param: params.get(param)})
+    before, after = set(current.get("droplet_ids") or ()), set(body.get("droplet_ids") or ())
+    if not current.get("tag") or op == "firewalls.update":  # a tag-based LB lists its tag's
+        verdict.fan_out = len(before ^ after)  # a PUT carries the rest back unchanged
     if op == "firewalls.update":
         if not _cuts_inbound(current, body):
             verdict.effect, verdict.what = "write", "change a firewall (no inbound access lost)"
