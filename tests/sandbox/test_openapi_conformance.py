@@ -20,11 +20,14 @@ from cargoshipper.sandbox import Fault, Sandbox
 
 from ._client import Api, Exchange
 from .conftest import FAST
+from .walk_databases import walk_databases
 from .walk_domains import walk_domains
 from .walk_firewalls import walk_firewalls
 from .walk_generic import walk_generic
 from .walk_kubernetes import content_type, walk_kubernetes
 from .walk_load_balancers import walk_load_balancers
+from .walk_monitoring import walk_monitoring
+from .walk_projects import walk_projects
 from .walk_volumes import walk_volumes
 from .walk_vpcs import walk_vpcs
 
@@ -63,6 +66,9 @@ def _walk(api: Api, sb: Sandbox) -> None:
     walk_vpcs(api, sb)
     walk_load_balancers(api, sb)
     walk_firewalls(api, sb)
+    walk_databases(api, sb)
+    walk_projects(api, sb)
+    walk_monitoring(api, sb)
     walk_generic(api)
     _walk_deletes(api)
     _walk_faults(api, sb)

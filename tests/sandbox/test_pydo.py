@@ -161,3 +161,36 @@ def test_networking_through_pydo(client: pydo.Client) -> None:
     client.firewalls.delete_droplets(firewall["id"], {"droplet_ids": [501_000_101]})
     listed = client.droplets.list_firewalls(501_000_103)["firewalls"]
     assert [f["name"] for f in listed] == ["pydo-fw"]  # by its env:prod tag
+
+
+def test_databases_through_pydo(client: pydo.Client) -> None:
+    body = {"name": "pydo-db", "engine": "pg", "region": "nyc3", "size": "db-s-1vcpu-2gb"}
+    cluster = client.databases.create_cluster({**body, "num_nodes": 1})["database"]
+    db_id = cluster["id"]
+    wait_until(lambda: client.databases.get_cluster(db_id)["database"]["status"] == "online")
+    client.databases.add(db_id, {"name": "orders"})
+    user = client.databases.add_user(db_id, {"name": "app"})["user"]
+    pool = {"name": "orders", "mode": "transaction", "size": 10, "db": "orders", "user": "app"}
+    made = client.databases.add_connection_pool(db_id, pool)["pool"]
+    assert user["password"] in made["connection"]["uri"]
+    client.databases.update_firewall_rules(
+        db_id, {"rules": [{"type": "droplet", "value": "501000101"}]}
+    )
+    assert client.databases.list_firewall_rules(db_id)["rules"][0]["value"] == "501000101"
+    client.databases.update_cluster_size(db_id, {"size": "db-s-2vcpu-4gb", "num_nodes": 2})
+    assert client.databases.get_cluster(db_id)["database"]["status"] == "resizing"
+    wait_until(lambda: client.databases.get_cluster(db_id)["database"]["num_nodes"] == 2)
+    assert client.databases.list_backups(db_id)["backups"]
+    assert client.databases.destroy_cluster(db_id) is None
+
+
+def test_kubernetes_associated_resources_through_pydo(client: pydo.Client) -> None:
+    pool = {"name": "pool", "size": "s-2vcpu-4gb", "count": 1}
+    body = {"name": "pydo-k8s", "region": "nyc3", "version": "latest", "node_pools": [pool]}
+    cluster_id = client.kubernetes.create_cluster(body)["kubernetes_cluster"]["id"]
+    volume = {"name": "pvc-1", "region": "nyc3", "size_gigabytes": 5}
+    volume_id = client.volumes.create({**volume, "tags": [f"k8s:{cluster_id}"]})["volume"]["id"]
+    found = client.kubernetes.list_associated_resources(cluster_id)
+    assert found["volumes"] == [{"id": volume_id, "name": "pvc-1"}]
+    client.kubernetes.destroy_associated_resources_selective(cluster_id, {"volumes": [volume_id]})
+    assert client.volumes.get(volume_id)["id"] == "not_found"

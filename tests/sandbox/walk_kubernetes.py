@@ -27,8 +27,10 @@ def walk_kubernetes(api: Api, sb: Sandbox) -> None:
     _walk_cluster(api, seeded["id"])
     _walk_node_pools(api, cluster_id)
     _walk_upgrade(api, seeded["id"])
+    _walk_failures(api, cluster_id)
     _expect(api.delete(f"{CLUSTERS}/{cluster_id}"), 204)
     _expect(api.delete(f"{CLUSTERS}/{cluster_id}"), 404)
+    _walk_associated(api)
 
 
 def _walk_create(api: Api, options: dict) -> str:
@@ -137,6 +139,70 @@ def _walk_upgrade(api: Api, cluster_id: str) -> None:
     _expect(api.get(f"{path}/upgrades"), 200)
     last = api.get(f"{path}/node_pools").json["node_pools"]
     _expect(api.delete(f"{path}/node_pools/{last[0]['id']}"), 422)  # the last pool stays
+
+
+def _walk_failures(api: Api, cluster_id: str) -> None:
+    """The states where clients stop waiting: error (sandbox:fail), degraded (sandbox:degraded)."""
+    path = f"{CLUSTERS}/{cluster_id}"
+    _expect(api.put(path, {"name": "walk-cluster", "tags": ["walk", "sandbox:degraded"]}), 202)
+    assert api.get(path).json["kubernetes_cluster"]["status"]["state"] == "degraded"
+    _expect(api.post(f"{path}/upgrade", {"version": "1.33.1-do.0"}), 422)  # not running
+    pool = {"name": "fail-pool", "size": "s-2vcpu-4gb", "count": 1}
+    body = {"name": "walk-fail", "region": "nyc3", "version": "latest", "node_pools": [pool]}
+    body["tags"] = ["sandbox:fail"]
+    failing = _expect(api.post(CLUSTERS, body), 201).json["kubernetes_cluster"]
+    time.sleep(SETTLE)
+    failed = _expect(api.get(f"{CLUSTERS}/{failing['id']}"), 200).json["kubernetes_cluster"]
+    assert failed["status"]["state"] == "error"
+    _expect(api.delete(f"{CLUSTERS}/{failing['id']}"), 204)
+
+
+def _new_cluster(api: Api, name: str) -> str:
+    pool = {"name": "assoc-pool", "size": "s-2vcpu-4gb", "count": 1}
+    body = {"name": name, "region": "nyc3", "version": "latest", "node_pools": [pool]}
+    return _expect(api.post(CLUSTERS, body), 201).json["kubernetes_cluster"]["id"]
+
+
+def _associate(api: Api, cluster_id: str) -> dict[str, str]:
+    """A load balancer, a volume and its snapshot that belong to the cluster (k8s:<id>)."""
+    rule = {"entry_protocol": "tcp", "entry_port": 80, "target_protocol": "tcp", "target_port": 80}
+    lb = {"name": f"a{cluster_id[:8]}", "region": "nyc3", "forwarding_rules": [rule]}
+    lb_id = _expect(api.post("/v2/load_balancers", {**lb, "tag": f"k8s:{cluster_id}"}), 202)
+    volume = {"name": f"pvc-{cluster_id[:8]}", "region": "nyc3", "size_gigabytes": 5}
+    made = api.post("/v2/volumes", {**volume, "tags": [f"k8s:{cluster_id}"]})
+    volume_id = _expect(made, 201).json["volume"]["id"]
+    snapshot = api.post(f"/v2/volumes/{volume_id}/snapshots", {"name": f"snap-{cluster_id[:8]}"})
+    return {
+        "load_balancer": lb_id.json["load_balancer"]["id"],
+        "volume": volume_id,
+        "snapshot": _expect(snapshot, 201).json["snapshot"]["id"],
+    }
+
+
+def _walk_associated(api: Api) -> None:
+    cluster_id = _new_cluster(api, "walk-assoc")
+    made = _associate(api, cluster_id)
+    path = f"{CLUSTERS}/{cluster_id}/destroy_with_associated_resources"
+    found = _expect(api.get(path), 200).json
+    assert [lb["id"] for lb in found["load_balancers"]] == [made["load_balancer"]]
+    assert [v["id"] for v in found["volumes"]] == [made["volume"]]
+    assert [s["id"] for s in found["volume_snapshots"]] == [made["snapshot"]]
+    _expect(api.get(f"{CLUSTERS}/{MISSING}/destroy_with_associated_resources"), 404)
+    selective = f"{path}/selective"
+    _expect(api.delete(selective, {"volumes": [MISSING]}), 422)  # not the cluster's
+    _expect(api.delete(selective, {"volumes": made["volume"]}), 422)  # not a list
+    _expect(api.delete(f"{CLUSTERS}/{MISSING}/destroy_with_associated_resources/selective"), 404)
+    _expect(api.delete(selective, {"volumes": [made["volume"]]}), 204)
+    _expect(api.get(path), 404)
+    _expect(api.get(f"/v2/volumes/{made['volume']}"), 404)
+    _expect(api.delete(f"/v2/load_balancers/{made['load_balancer']}"), 204)  # was kept
+    other = _new_cluster(api, "walk-dangerous")
+    doomed = _associate(api, other)
+    dangerous = f"{CLUSTERS}/{other}/destroy_with_associated_resources/dangerous"
+    _expect(api.delete(dangerous), 204)
+    _expect(api.delete(dangerous), 404)
+    _expect(api.get(f"/v2/load_balancers/{doomed['load_balancer']}"), 404)
+    _expect(api.get(f"/v2/volumes/snapshots/{doomed['snapshot']}"), 404)
 
 
 def content_type(exchange: Exchange) -> str:

@@ -122,6 +122,20 @@ def _walk_snapshots(api: Api, volume_id: str) -> None:
     _expect(api.get(f"{VOLUMES}/snapshots/{MISSING}"), 404)
     _expect(api.delete(f"{VOLUMES}/snapshots/{snapshot_id}"), 204)
     _expect(api.delete(f"{VOLUMES}/snapshots/{snapshot_id}"), 404)
+    _walk_all_snapshots(api, path)
+
+
+def _walk_all_snapshots(api: Api, path: str) -> None:
+    """/v2/snapshots lists Droplet and volume snapshots, and finds a volume's by its id."""
+    snapshot_id = _expect(api.post(path, {"name": "walk-snap-2"}), 201).json["snapshot"]["id"]
+    _expect(api.get("/v2/snapshots"), 200)
+    volume = _expect(api.get("/v2/snapshots", query={"resource_type": "volume"}), 200).json
+    assert snapshot_id in {s["id"] for s in volume["snapshots"]}
+    _expect(api.get("/v2/snapshots", query={"resource_type": "droplet", "per_page": 1}), 200)
+    _expect(api.get("/v2/snapshots", query={"resource_type": "image"}), 422)
+    _expect(api.get(f"/v2/snapshots/{snapshot_id}"), 200)
+    _expect(api.delete(f"/v2/snapshots/{snapshot_id}"), 204)
+    _expect(api.get(f"/v2/snapshots/{snapshot_id}"), 404)
 
 
 def _walk_deletes(api: Api, volume_id: str) -> None:

@@ -1,11 +1,12 @@
-"""Address allocation for Droplets and load balancers: public and private IPv4, public IPv6."""
+"""Networks: a region's VPCs, and addresses for Droplets and load balancers (IPv4 and IPv6)."""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ._models import JSON, Droplet
+from ._api import unprocessable
+from ._models import JSON, Droplet, Vpc
 
 if TYPE_CHECKING:
     from ._state import World
@@ -25,6 +26,24 @@ _PUBLIC_PREFIX = {
 }
 _NETMASK_20 = "255.255.240.0"
 _IPV6_PREFIX = "2604:a880:800:10"
+
+
+def default_vpc(world: World, region: str) -> Vpc:
+    """The default VPC of a region."""
+    return next(v for v in world.vpcs.values() if v.region == region and v.default)
+
+
+def region_vpc(world: World, value: Any, region: str, field: str = "vpc_uuid") -> str:
+    """The id of the VPC a new resource of ``region`` joins: ``value`` (the body's ``field``), or
+    the region's default when it is omitted; 422 for an unknown VPC or one of another region."""
+    if value is None or value == "":
+        return default_vpc(world, region).id
+    vpc = world.vpcs.get(value) if isinstance(value, str) else None
+    if vpc is None:
+        raise unprocessable(f"invalid {field} {value!r}: no such VPC")
+    if vpc.region != region:
+        raise unprocessable(f"The VPC {vpc.name} is in {vpc.region}, not in {region}.")
+    return vpc.id
 
 
 def public_ipv4(world: World, region: str) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ._backups import backup_policy
 from ._models import JSON, Action, Droplet, Image, Region, Size, SshKey, Vpc, ssh_fingerprint
-from ._network import assign_addresses
+from ._network import assign_addresses, default_vpc
 
 if TYPE_CHECKING:
     from ._state import World
@@ -134,11 +134,6 @@ def seed_catalog(world: World) -> None:
             ip_range=f"10.{108 + index}.0.0/20",
             created_at=launched,
         )
-
-
-def default_vpc(world: World, region: str) -> Vpc:
-    """The default VPC of a region."""
-    return next(v for v in world.vpcs.values() if v.region == region and v.default)
 
 
 def make_public_key(comment: str) -> str:

@@ -27,6 +27,8 @@ from . import (
     account,
     actions,
     catalog,
+    database_users,
+    databases,
     domains,
     droplet_actions,
     droplets,
@@ -34,6 +36,8 @@ from . import (
     images,
     kubernetes,
     load_balancers,
+    monitoring,
+    projects,
     tags,
     volumes,
     vpcs,
@@ -53,6 +57,10 @@ MODULES: tuple[ModuleType, ...] = (
     vpcs,
     load_balancers,
     firewalls,
+    databases,
+    database_users,
+    monitoring,
+    projects,
 )
 
 

@@ -13,8 +13,10 @@ from .._api import (
     paginate,
     unprocessable,
 )
-from .._models import Image
+from .._models import JSON, Image
 from .._state import World
+from .volumes import snapshot_json as volume_snapshot_json
+from .volumes import snapshots as volume_snapshots
 
 router = Router()
 
@@ -110,10 +112,13 @@ def delete_image(request: Request) -> Response:
     return no_content()
 
 
-# -- /v2/snapshots: the account's Droplet snapshots (images of type snapshot) ----------------
+# -- /v2/snapshots: the account's Droplet snapshots (images of type snapshot) and volume ones --
 
 
-def _snapshot_json(image: Image) -> dict:
+SNAPSHOT_TYPES = ("droplet", "volume")
+
+
+def _snapshot_json(image: Image) -> JSON:
     return {
         "id": str(image.id),
         "name": image.name,
@@ -127,20 +132,43 @@ def _snapshot_json(image: Image) -> dict:
     }
 
 
-def _own_snapshot(request: Request) -> Image:
-    ref = str(request.params["snapshot_id"])
-    image = request.world.images.get(int(ref)) if ref.isdigit() else None
-    if image is None or image.type != "snapshot":
-        raise not_found()
-    return image
+def _droplet_snapshot(world: World, ref: str) -> Image | None:
+    image = world.images.get(int(ref)) if ref.isdigit() else None
+    return image if image is not None and image.type == "snapshot" else None
+
+
+@router.get("/v2/snapshots")
+def list_snapshots(request: Request) -> Response:
+    world, kind = request.world, request.arg("resource_type")
+    if kind not in (None, *SNAPSHOT_TYPES):
+        raise unprocessable(f"resource_type must be one of {', '.join(SNAPSHOT_TYPES)}")
+    found: list[JSON] = []
+    if kind in (None, "droplet"):
+        images = sorted(world.images.values(), key=lambda image: image.id)
+        found += [_snapshot_json(i) for i in images if i.type == "snapshot" and not i.public]
+    if kind in (None, "volume"):
+        found += [volume_snapshot_json(s) for s in volume_snapshots(world).values()]
+    return ok(paginate(request, "snapshots", found))
 
 
 @router.get("/v2/snapshots/{snapshot_id}")
 def get_snapshot(request: Request) -> Response:
-    return ok({"snapshot": _snapshot_json(_own_snapshot(request))})
+    ref = str(request.params["snapshot_id"])
+    image = _droplet_snapshot(request.world, ref)
+    volume_snapshot = volume_snapshots(request.world).get(ref)
+    if image is not None:
+        return ok({"snapshot": _snapshot_json(image)})
+    if volume_snapshot is not None:
+        return ok({"snapshot": volume_snapshot_json(volume_snapshot)})
+    raise not_found()
 
 
 @router.delete("/v2/snapshots/{snapshot_id}")
 def delete_snapshot(request: Request) -> Response:
-    delete_image_record(request.world, _own_snapshot(request))
+    ref = str(request.params["snapshot_id"])
+    image = _droplet_snapshot(request.world, ref)
+    if image is not None:
+        delete_image_record(request.world, image)
+    elif volume_snapshots(request.world).pop(ref, None) is None:
+        raise not_found()
     return no_content()

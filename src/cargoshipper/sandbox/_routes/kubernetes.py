@@ -1,10 +1,22 @@
-"""Kubernetes (DOKS): clusters, their node pools and nodes, upgrades, kubeconfig, options.
+"""Kubernetes (DOKS): clusters, their node pools and nodes, upgrades, kubeconfig, options, and
+the resources destroyed with a cluster.
 
 Nothing runs in the background: a cluster's and its nodes' states are computed from the World's
 clock whenever they are read. A new cluster (and every new node) is ``provisioning`` for
 ``boot_seconds``, then ``running``; an upgrade is ``upgrading`` for ``boot_seconds``, then the
 cluster runs the new version; nodes removed by a smaller pool are ``draining`` for
 ``action_seconds``, then gone. Worker nodes are not added to the Droplet list.
+
+Failures on demand, for clients that must stop waiting: a cluster created with the tag
+``sandbox:fail`` goes ``provisioning`` -> ``error`` after ``boot_seconds`` and stays there; a
+cluster tagged ``sandbox:degraded`` (at creation or later, by an update) is ``degraded`` instead
+of ``running`` for as long as it carries the tag.
+
+Associated resources (``destroy_with_associated_resources``) are found as DOKS marks them, by the
+cluster's ``k8s:<cluster-id>`` tag: load balancers whose backend ``tag`` is it (they balance the
+cluster's nodes) or whose name holds the cluster id, and volumes and volume snapshots tagged with
+it (plus the snapshots of such volumes). The selective and dangerous deletes remove the cluster
+with the chosen (or all) of them.
 """
 
 from __future__ import annotations
@@ -29,9 +41,11 @@ from .._api import (
     unprocessable,
 )
 from .._models import JSON
-from .._seed import default_vpc
+from .._network import default_vpc, region_vpc
 from .._state import World
+from .load_balancers import load_balancers
 from .tags import TAG_NAME
+from .volumes import discard_volume, snapshots, volumes
 
 router = Router()
 
@@ -55,6 +69,13 @@ PLUGINS = (
     "coredns_autoscaler",
     "p2p_oci_registry_plugin",
 )
+FAIL_TAG = "sandbox:fail"  # created with it: provisioning, then error
+DEGRADED_TAG = "sandbox:degraded"  # carrying it: degraded instead of running
+MESSAGES = {
+    "error": f"Cluster provisioning failed (the cluster was created with the {FAIL_TAG} tag)",
+    "degraded": f"A node is not ready (the cluster carries the {DEGRADED_TAG} tag)",
+}
+ASSOCIATED = ("load_balancers", "volumes", "volume_snapshots")
 _NAMESPACE = uuid.UUID("6f1e4f52-2c55-4d0a-9a5b-1c7d1c3f0b11")
 
 
@@ -104,6 +125,7 @@ class Cluster:
     maintenance: JSON = field(default_factory=lambda: dict(DEFAULT_WINDOW))
     upgrade_to: str | None = None
     upgrade_done_at: float = 0.0
+    failed: bool = False  # created with FAIL_TAG: ends in error
 
 
 def clusters(world: World) -> dict[str, Cluster]:
@@ -130,7 +152,11 @@ def _settle(world: World, cluster: Cluster) -> None:
 def _state(world: World, cluster: Cluster) -> str:
     if world.now() < cluster.ready_at:
         return "provisioning"
-    return "upgrading" if cluster.upgrade_to else "running"
+    if cluster.failed:
+        return "error"
+    if cluster.upgrade_to:
+        return "upgrading"
+    return "degraded" if DEGRADED_TAG in cluster.tags else "running"
 
 
 def _node_state(world: World, node: Node) -> str:
@@ -188,7 +214,7 @@ def cluster_json(world: World, cluster: Cluster) -> JSON:
         "maintenance_policy": {**cluster.maintenance, "duration": "4h0m0s"},
         "auto_upgrade": cluster.auto_upgrade,
         "isolated_workers": False,
-        "status": {"state": state, "message": state.capitalize()},
+        "status": {"state": state, "message": MESSAGES.get(state, state.capitalize())},
         "created_at": cluster.created_at,
         "updated_at": cluster.updated_at,
         "surge_upgrade": cluster.surge_upgrade,
@@ -290,7 +316,10 @@ def _taints(value: Any) -> list[JSON]:
         return []
     effects = ("NoSchedule", "PreferNoSchedule", "NoExecute")
     if not isinstance(value, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("key"), str) and t.get("effect") in effects
+        isinstance(t, dict)
+        and isinstance(t.get("key"), str)
+        and isinstance(t.get("value", ""), str)
+        and t.get("effect") in effects
         for t in value
     ):
         raise unprocessable("taints must be a list of {key, value, effect}")
@@ -358,15 +387,6 @@ def _version(value: Any) -> str:
     return value
 
 
-def _vpc(world: World, value: Any, region: str) -> str:
-    if value is None:
-        return default_vpc(world, region).id
-    vpc = world.vpcs.get(value) if isinstance(value, str) else None
-    if vpc is None or vpc.region != region:
-        raise unprocessable("invalid vpc_uuid: it must be a VPC in the cluster's region")
-    return vpc.id
-
-
 def _flag(body: JSON, key: str, default: bool = False) -> bool:
     value = body.get(key, default)
     if not isinstance(value, bool):
@@ -420,7 +440,7 @@ def create_cluster(request: Request) -> Response:
         name=name,
         region=region,
         version=version,
-        vpc_uuid=_vpc(world, body.get("vpc_uuid"), region),
+        vpc_uuid=region_vpc(world, body.get("vpc_uuid"), region),
         tags=_tags(body.get("tags")),
         pools=pools,
         created_at=world.iso(),
@@ -432,6 +452,7 @@ def create_cluster(request: Request) -> Response:
         surge_upgrade=_flag(body, "surge_upgrade"),
         maintenance=_maintenance(body.get("maintenance_policy"), dict(DEFAULT_WINDOW)),
     )
+    cluster.failed = FAIL_TAG in cluster.tags
     clusters(world)[cluster.id] = cluster
     return created({"kubernetes_cluster": cluster_json(world, cluster)})
 
@@ -540,6 +561,73 @@ def get_kubeconfig(request: Request) -> Response:
         raise unprocessable("type must be token or sso")
     body = kubeconfig(cluster).encode()
     return Response(200, body, {"content-type": "application/yaml"})
+
+
+# -- associated resources --------------------------------------------------------------------
+
+
+def associated(world: World, cluster: Cluster) -> dict[str, dict[str, str]]:
+    """The cluster's load balancers, volumes and volume snapshots: kind -> {id: name}."""
+    mark = f"k8s:{cluster.id}"
+    lbs = {
+        lb.id: lb.name
+        for lb in load_balancers(world).values()
+        if lb.tag == mark or cluster.id in lb.name
+    }
+    vols = {v.id: v.name for v in volumes(world).values() if mark in v.tags}
+    snaps = {
+        s.id: s.name for s in snapshots(world).values() if mark in s.tags or s.volume_id in vols
+    }
+    return {"load_balancers": lbs, "volumes": vols, "volume_snapshots": snaps}
+
+
+def _destroy(world: World, cluster: Cluster, chosen: dict[str, list[str]]) -> Response:
+    """Delete the cluster and the chosen associated resources."""
+    for lb_id in chosen["load_balancers"]:
+        load_balancers(world).pop(lb_id, None)
+    for volume_id in chosen["volumes"]:
+        discard_volume(world, volume_id)
+    for snapshot_id in chosen["volume_snapshots"]:
+        snapshots(world).pop(snapshot_id, None)
+    del clusters(world)[cluster.id]
+    return no_content()
+
+
+@router.get("/v2/kubernetes/clusters/{cluster_id}/destroy_with_associated_resources")
+def list_associated(request: Request) -> Response:
+    found = associated(request.world, find_cluster(request))
+    return ok(
+        {
+            kind: [{"id": ref, "name": name} for ref, name in items.items()]
+            for kind, items in found.items()
+        }
+    )
+
+
+@router.delete("/v2/kubernetes/clusters/{cluster_id}/destroy_with_associated_resources/selective")
+def destroy_selective(request: Request) -> Response:
+    world, cluster, body = request.world, find_cluster(request), request.json()
+    found = associated(world, cluster)
+    chosen: dict[str, list[str]] = {}
+    for kind in ASSOCIATED:
+        ids = body.get(kind) or []
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise unprocessable(f"{kind} must be a list of ids")
+        strangers = [i for i in ids if i not in found[kind]]
+        if strangers:
+            raise unprocessable(
+                f"not associated with cluster {cluster.id}: {kind} {', '.join(strangers)} "
+                "(see the cluster's destroy_with_associated_resources list)"
+            )
+        chosen[kind] = ids
+    return _destroy(world, cluster, chosen)
+
+
+@router.delete("/v2/kubernetes/clusters/{cluster_id}/destroy_with_associated_resources/dangerous")
+def destroy_dangerous(request: Request) -> Response:
+    world, cluster = request.world, find_cluster(request)
+    found = associated(world, cluster)
+    return _destroy(world, cluster, {kind: list(items) for kind, items in found.items()})
 
 
 # -- node pools ------------------------------------------------------------------------------

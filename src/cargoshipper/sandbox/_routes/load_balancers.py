@@ -27,8 +27,7 @@ from .._api import (
     unprocessable,
 )
 from .._models import JSON
-from .._network import private_ipv4, public_ipv4, public_ipv6
-from .._seed import default_vpc
+from .._network import private_ipv4, public_ipv4, public_ipv6, region_vpc
 from .._state import World
 from .catalog import region_json
 from .tags import TAG_NAME
@@ -312,17 +311,6 @@ def _name(value: Any) -> str:
     return value
 
 
-def _vpc(world: World, value: Any, region: str) -> str:
-    if value is None or value == "":
-        return default_vpc(world, region).id
-    vpc = world.vpcs.get(value) if isinstance(value, str) else None
-    if vpc is None:
-        raise unprocessable(f"invalid vpc_uuid {value!r}: no such VPC")
-    if vpc.region != region:
-        raise unprocessable(f"The VPC {vpc.name} is in {vpc.region}, not in {region}.")
-    return vpc.id
-
-
 def _fixed(body: JSON) -> JSON:
     if body.get("type") == "GLOBAL":
         raise unprocessable("the sandbox simulates regional load balancers only, not GLOBAL")
@@ -384,7 +372,7 @@ def _address(world: World, region: str, vpc_uuid: str, fixed: JSON) -> tuple[str
 def create_load_balancer(request: Request) -> Response:
     world, body = request.world, request.json()
     name, region = _name(body.get("name")), _region(world, body.get("region"))
-    vpc_uuid = _vpc(world, body.get("vpc_uuid"), region)
+    vpc_uuid = region_vpc(world, body.get("vpc_uuid"), region)
     config, fixed = settings(body), _fixed(body)
     droplet_ids, tag = _backends(world, body, region, vpc_uuid)
     ip, ipv6 = _address(world, region, vpc_uuid, fixed)

@@ -273,6 +273,14 @@ def _delete(world: World, volume: Volume) -> Response:
     return no_content()
 
 
+def discard_volume(world: World, volume_id: str) -> None:
+    """Remove a volume outright, detaching it first (a cluster's volumes go with the cluster)."""
+    for droplet in world.droplets.values():
+        if volume_id in droplet.volume_ids:
+            droplet.volume_ids.remove(volume_id)
+    volumes(world).pop(volume_id, None)
+
+
 @router.delete("/v2/volumes/{volume_id}")
 def delete_volume(request: Request) -> Response:
     return _delete(request.world, _find(request))

@@ -1,8 +1,9 @@
 """VPCs: the account's private networks and their members.
 
-The VPCs are ``world.vpcs``, the registry Droplets, clusters and load balancers already point
-into (``vpc_uuid``); the catalog seeds each region's default VPC. Members are found on every read
-from those ``vpc_uuid`` fields. A region's default VPC, or one with members, is not deleted.
+The VPCs are ``world.vpcs``, the registry Droplets, clusters, load balancers and database
+clusters already point into (``vpc_uuid``); the catalog seeds each region's default VPC. Members
+are found on every read from those ``vpc_uuid`` fields. A region's default VPC, or one with
+members, is not deleted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .._api import (
 )
 from .._models import JSON, Vpc
 from .._state import World
+from .databases import databases
 from .kubernetes import clusters
 from .load_balancers import load_balancers
 
@@ -47,6 +49,8 @@ MEMBER_KINDS = {
     "loadbalancer": "loadbalancer",
     "kubernetes": "kubernetes",
     "kubernetes_cluster": "kubernetes",
+    "database": "dbaas",
+    "dbaas": "dbaas",
 }
 _IDS = uuid.UUID("5b2e8d4c-1f3a-4e6b-9c7d-2a1b0c9d8e7f")  # namespace of generated ids
 
@@ -82,6 +86,9 @@ def members(world: World, vpc: Vpc) -> Iterator[JSON]:
     for c in clusters(world).values():
         if c.vpc_uuid == vpc.id:
             yield {"urn": f"do:kubernetes:{c.id}", "name": c.name, "created_at": c.created_at}
+    for db in databases(world).values():
+        if db.vpc_uuid == vpc.id:
+            yield {"urn": f"do:dbaas:{db.id}", "name": db.name, "created_at": db.created_at}
 
 
 # -- validation --------------------------------------------------------------------------------
