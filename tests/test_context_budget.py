@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from cargoshipper.tool_list import BUDGET_ALL, BUDGET_DEFAULT, fetch_tool_list, size_of
+from cargoshipper.tool_list import (
+    BUDGET_ALL,
+    BUDGET_DEFAULT,
+    BUDGET_TOOLSET,
+    fetch_tool_list,
+    size_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -24,6 +30,15 @@ async def test_tool_list_fits_the_budget(toolsets, budget):
         f"tools/list ({'default' if toolsets is None else 'all'}): {size} chars; {_largest(listed)}"
     )
     assert size < budget, f"tools/list is {size} characters, over {budget}; {_largest(listed)}"
+
+
+@pytest.mark.parametrize(("toolset", "budget"), sorted(BUDGET_TOOLSET.items()))
+async def test_each_new_toolset_fits_its_budget(toolset, budget):
+    listed = await fetch_tool_list((toolset,))
+    assert listed["tools"], f"the {toolset} toolset lists no tool"
+    size = size_of(listed)
+    print(f"tools/list ({toolset}): {size} chars")
+    assert size <= budget, f"{toolset}: {size} characters, over {budget}; {_largest(listed)}"
 
 
 def _keys(schema):

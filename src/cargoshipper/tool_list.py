@@ -12,9 +12,12 @@ from .config import Settings
 from .server import all_tools, build_server
 from .tools import TOOLSETS
 
-#: The budgets a test enforces (tests/test_context_budget.py).
-BUDGET_ALL = 40_000
+#: The budgets a test enforces (tests/test_context_budget.py). Every toolset together stays far
+#: below the official DigitalOcean MCP server's ~41,000 tokens (~160,000 characters).
+BUDGET_ALL = 70_000
 BUDGET_DEFAULT = 30_000
+#: Toolsets added since the budgets were set each cost at most this much.
+BUDGET_TOOLSET = {"vpcs": 5_000, "firewalls": 5_000, "load_balancers": 5_000}
 
 
 async def fetch_tool_list(
