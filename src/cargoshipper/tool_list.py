@@ -17,7 +17,12 @@ from .tools import TOOLSETS
 BUDGET_ALL = 70_000
 BUDGET_DEFAULT = 30_000
 #: Toolsets added since the budgets were set each cost at most this much.
-BUDGET_TOOLSET = {"vpcs": 5_000, "firewalls": 5_000, "load_balancers": 5_000}
+BUDGET_TOOLSET = {
+    "vpcs": 5_000,
+    "firewalls": 5_000,
+    "load_balancers": 5_000,
+    "databases": 6_000,
+}
 
 
 async def fetch_tool_list(

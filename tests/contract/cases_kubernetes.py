@@ -18,6 +18,10 @@ POOL = {"name": "worker-pool", "size": "s-1vcpu-1gb", "count": 3}
 CREATE = {"name": "contract-cluster", "region": "nyc1", "node_pools": [POOL], "wait": False}
 UPGRADE = "1.16.13-do.0"  # the version schema's example
 ACTION = {"cluster_id": CLUSTER, "wait": False}
+TAINTS = [
+    {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
+    {"key": "example.com/spot", "effect": "PreferNoSchedule"},
+]
 
 CASES_KUBERNETES: list[tuple[Any, ...]] = [
     ("kubernetes_cluster_list", {}, ""),
@@ -40,6 +44,8 @@ CASES_KUBERNETES: list[tuple[Any, ...]] = [
                     "auto_scale": True,
                     "min_nodes": 1,
                     "max_nodes": 4,
+                    "taints": TAINTS,
+                    "labels": {"example.com/team": "ml"},
                 },
             ],
             "version": "1.18.8-do.0",
@@ -62,18 +68,49 @@ CASES_KUBERNETES: list[tuple[Any, ...]] = [
     ("kubernetes_cluster_action", {**ACTION, "type": "add_pool", "pool": POOL}, "add-pool"),
     (
         "kubernetes_cluster_action",
-        {**ACTION, "type": "resize_pool", "node_pool_id": FRONTEND, "pool": {"count": 5}},
-        "resize-pool",
+        {
+            **ACTION,
+            "type": "add_pool",
+            "pool": {**POOL, "auto_scale": True, "min_nodes": 1, "max_nodes": 5, "taints": TAINTS},
+        },
+        "add-pool-autoscaling-taints",
+    ),
+    (
+        "kubernetes_cluster_action",
+        {**ACTION, "type": "update_pool", "node_pool_id": FRONTEND, "pool": {"count": 5}},
+        "update-pool-count",
     ),
     (
         "kubernetes_cluster_action",
         {
             **ACTION,
-            "type": "resize_pool",
+            "type": "update_pool",
             "node_pool_id": BACKEND,
             "pool": {"count": 3, "min_nodes": 1, "max_nodes": 6},
         },
-        "resize-autoscaling",
+        "update-pool-autoscaling",
+    ),
+    (
+        "kubernetes_cluster_action",
+        {
+            **ACTION,
+            "type": "update_pool",
+            "node_pool_id": FRONTEND,
+            "pool": {"labels": {"tier": "web"}, "taints": TAINTS, "tags": ["web"]},
+        },
+        "update-pool-labels-taints",
+    ),
+    (
+        "kubernetes_cluster_action",
+        {
+            **ACTION,
+            "type": "update_pool",
+            "node_pool_id": FRONTEND,
+            "pool": {"count": 5},
+            "wait": True,
+            "timeout": 0.3,
+        },
+        "update-pool-wait",
     ),
     (
         "kubernetes_cluster_action",
@@ -81,4 +118,5 @@ CASES_KUBERNETES: list[tuple[Any, ...]] = [
         "delete-pool",
     ),
     ("kubernetes_cluster_delete", {"cluster_id": CLUSTER}, ""),
+    ("kubernetes_cluster_delete", {"cluster_id": CLUSTER, "with_associated": True}, "associated"),
 ]

@@ -1,7 +1,8 @@
 """Prism contract cases for the volumes toolset: (tool, arguments, label[, expect_error]).
 
-Ids come from the spec's examples: the volume example (never attached, 10 GiB in nyc1), the
-volume snapshot example (nyc1, min_disk_size 10) and droplet 3164444.
+Ids come from the spec's examples: the volume example (never attached, 10 GiB in nyc1; the list
+example holds it as "example" in nyc1, so delete by name finds it), the volume snapshot example
+(nyc1, min_disk_size 10) and droplet 3164444.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ CASES_VOLUMES: list[tuple[Any, ...]] = [
         {"region": "nyc1", "name": "example", "page": 2, "per_page": 200, "detail": True},
         "filtered",
     ),
+    ("volume_list", {"kind": "snapshots"}, "snapshots"),
+    (
+        "volume_list",
+        {"kind": "snapshots", "volume_id": VOLUME, "page": 2, "per_page": 20, "detail": True},
+        "snapshots-of-volume",
+    ),
     ("volume_get", {"volume_id": VOLUME}, ""),
     ("volume_get", {"volume_id": VOLUME, "detail": True}, "detail"),
     ("volume_create", CREATE, "plain"),
@@ -37,6 +44,7 @@ CASES_VOLUMES: list[tuple[Any, ...]] = [
     ),
     ("volume_create", {**CREATE, "filesystem_type": "xfs", "filesystem_label": "xfs_vol01"}, "xfs"),
     ("volume_create", {**CREATE, "snapshot_id": SNAPSHOT}, "from-snapshot"),
+    ("volume_create", {**CREATE, "snapshot_id": ""}, "empty-snapshot-id"),  # as the Go client
     (
         "volume_action",
         {"type": "attach", "volume_id": VOLUME, "droplet_id": DROPLET, "wait": False},
@@ -57,4 +65,6 @@ CASES_VOLUMES: list[tuple[Any, ...]] = [
     # The example volume is attached to nothing: detach is refused after looking it up.
     ("volume_action", {"type": "detach", "volume_id": VOLUME}, "detach", "nothing was detached"),
     ("volume_delete", {"volume_id": VOLUME}, ""),
+    ("volume_delete", {"name": "example", "region": "nyc1"}, "by-name"),
+    ("volume_delete", {"snapshot_id": SNAPSHOT}, "snapshot"),
 ]

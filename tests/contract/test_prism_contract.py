@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from cases_databases import CASES_DATABASES
 from cases_dns import CASES_DNS
 from cases_firewalls import CASES_FIREWALLS
 from cases_kubernetes import CASES_KUBERNETES
@@ -226,6 +227,7 @@ CASES: list[Case] = [
     *(Case(*c) for c in CASES_VPCS),
     *(Case(*c) for c in CASES_FIREWALLS),
     *(Case(*c) for c in CASES_LOAD_BALANCERS),
+    *(Case(*c) for c in CASES_DATABASES),
 ]
 
 

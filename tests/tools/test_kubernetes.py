@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import urllib.request
 from collections.abc import AsyncIterator
+from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from cargoshipper.sandbox import Sandbox
+from cargoshipper.access import DOAccess
+from cargoshipper.sandbox import Fault, Sandbox
 from conftest import connect
 from helpers import Dialog, call_error, call_ok
 
@@ -35,6 +39,17 @@ def protect(sandbox: Sandbox) -> None:
     seeded(sandbox).tags.append("protected")
 
 
+def api(sandbox: Sandbox, method: str, path: str, body: dict | None = None) -> dict:
+    """A request straight to the sandbox (what DOKS itself would create: load balancers...)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(sandbox.url + path, data=data, method=method)
+    request.add_header("Authorization", "Bearer dop_v1_test")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request) as response:
+        text = response.read().decode()
+    return json.loads(text) if text else {}
+
+
 def posts(sandbox: Sandbox, suffix: str = "") -> list[str]:
     return [
         path
@@ -53,6 +68,25 @@ async def k8s(sandbox: Sandbox, era: str) -> AsyncIterator[Client]:
 @pytest.fixture
 def cluster_id(sandbox: Sandbox) -> str:
     return seeded(sandbox).id
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every request the access layer sends: (operation, params), in order."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    original = DOAccess.call
+
+    async def spy(self, operation, /, **params):
+        hints = ("subject", "lookup_hint", "look_for")
+        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
+        return await original(self, operation, **params)
+
+    monkeypatch.setattr(DOAccess, "call", spy)
+    return calls
+
+
+def bodies(sent, operation: str) -> list[Any]:
+    return [params.get("body") for op, params in sent if op == operation]
 
 
 # -- list and get ----------------------------------------------------------------------------
@@ -192,7 +226,7 @@ async def test_create_refuses_a_name_in_use(k8s, sandbox):
             {"node_pools": [{**POOL, "auto_scale": True, "min_nodes": 3, "max_nodes": 2}]},
             "min_nodes <= count <= max_nodes",
         ),
-        ({"node_pools": [{**POOL, "labels": {"tier": 1}}]}, "labels must map names to strings"),
+        ({"node_pools": [{**POOL, "labels": {"tier": 1}}]}, "labels map Kubernetes label keys"),
         ({"tags": ["no spaces"]}, "Tags are letters"),
     ],
 )
@@ -381,7 +415,7 @@ async def test_growing_a_pool_shows_the_cost_difference_and_waits(sandbox, clust
         grown = await call_ok(
             client,
             "kubernetes_cluster_action",
-            type="resize_pool",
+            type="update_pool",
             cluster_id=cluster_id,
             node_pool_id=pool_id,
             pool={"count": 5},
@@ -394,7 +428,7 @@ async def test_growing_a_pool_shows_the_cost_difference_and_waits(sandbox, clust
 async def test_shrinking_a_pool_is_confirmed_and_drains_nodes(sandbox, era, cluster_id):
     pool_id = seeded(sandbox).pools[0].id
     arguments = {
-        "type": "resize_pool",
+        "type": "update_pool",
         "cluster_id": cluster_id,
         "node_pool_id": pool_id,
         "pool": {"count": 1},
@@ -415,7 +449,7 @@ async def test_autoscaling_a_pool_costs_up_to_its_maximum(k8s, sandbox, cluster_
     scaled = await call_ok(
         k8s,
         "kubernetes_cluster_action",
-        type="resize_pool",
+        type="update_pool",
         cluster_id=cluster_id,
         node_pool_id=pool_id,
         pool={"auto_scale": True, "min_nodes": 2, "max_nodes": 6},
@@ -465,18 +499,18 @@ async def test_deleting_a_pool_needs_confirmation(sandbox, cluster_id):
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        ({"type": "upgrade"}, "upgrade needs version"),
+        ({"type": "upgrade"}, "upgrade needs version (kubernetes_cluster_get lists available"),
         (
             {"type": "upgrade", "version": LATEST, "node_pool_id": MISSING},
             "node_pool_id does not apply",
         ),
         ({"type": "add_pool"}, "add_pool needs pool"),
         ({"type": "add_pool", "pool": {"name": "x", "count": 1}}, "size is required"),
-        ({"type": "resize_pool", "pool": {"count": 2}}, "resize_pool needs node_pool_id"),
-        ({"type": "resize_pool", "node_pool_id": MISSING}, "resize_pool needs pool"),
+        ({"type": "update_pool", "pool": {"count": 2}}, "update_pool needs node_pool_id"),
+        ({"type": "update_pool", "node_pool_id": MISSING}, "update_pool needs pool"),
         (
-            {"type": "resize_pool", "node_pool_id": MISSING, "pool": {"size": "s-1vcpu-2gb"}},
-            "resize_pool changes only count",
+            {"type": "update_pool", "node_pool_id": MISSING, "pool": {"size": "s-1vcpu-2gb"}},
+            "update_pool changes only count",
         ),
         (
             {"type": "delete_pool", "node_pool_id": MISSING, "version": LATEST},
@@ -508,7 +542,7 @@ async def test_a_resize_that_breaks_autoscaling_bounds_is_refused(k8s, sandbox, 
     error = await call_error(
         k8s,
         "kubernetes_cluster_action",
-        type="resize_pool",
+        type="update_pool",
         cluster_id=cluster_id,
         node_pool_id=pool_id,
         pool={"auto_scale": True, "max_nodes": 2},  # count stays 3
@@ -527,11 +561,14 @@ async def test_delete_shows_a_preview_and_runs_once_approved(sandbox, era, clust
     async with connection as client:
         await call_ok(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
         preview = dialog.questions[0]
-        assert f"Delete 1 cluster: prod-cluster ({cluster_id})." in preview
-        assert "Its 3 nodes" in preview and "load balancers and volumes" in preview
+        assert preview == (
+            f"Delete 1 cluster: prod-cluster ({cluster_id}). Its 3 nodes and their disks are "
+            "gone for good; it has no load balancers, volumes or volume snapshots of its own. "
+            "Approve?"
+        )
         assert sandbox.world.count("DELETE", f"/v2/kubernetes/clusters/{cluster_id}") == 0
         deleted = await call_ok(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
-        assert deleted["item"] == {"id": cluster_id, "deleted": True}
+        assert deleted["item"] == {"id": cluster_id, "name": "prod-cluster", "deleted": True}
         gone = await call_error(client, "kubernetes_cluster_get", cluster_id=cluster_id)
     assert "does not exist" in gone
     outcome = [json.loads(line) for line in audit.read_text().splitlines()][-1]
@@ -555,3 +592,441 @@ async def test_a_list_of_100_clusters_is_under_15_percent_of_the_api_json(k8s, s
     assert len(listed["items"]) == 100
     compact = json.dumps(listed, separators=(",", ":"))
     assert len(compact) < 0.15 * len(raw), (len(compact), len(raw))
+
+
+# -- autoscaling, labels, taints; waits that stop; associated resources -----------------------
+
+GPU = {
+    "name": "gpu",
+    "size": "s-4vcpu-8gb",
+    "count": 1,
+    "auto_scale": True,
+    "min_nodes": 1,
+    "max_nodes": 3,
+    "labels": {"workload": "gpu", "example.com/team": "ml"},
+    "taints": [
+        {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
+        {"key": "example.com/spot", "effect": "PreferNoSchedule"},
+    ],
+    "tags": ["gpu"],
+}
+
+
+def pool_named(sandbox: Sandbox, cluster_name: str, pool_name: str):
+    cluster = next(c for c in sandbox.world.table("kubernetes").values() if c.name == cluster_name)
+    return cluster, next(p for p in cluster.pools if p.name == pool_name)
+
+
+BAD_TAINTS = [
+    ([{"key": "dedicated", "value": "gpu", "effect": "NoRun"}], "use one of NoSchedule"),
+    ([{"key": "dedicated", "value": "gpu"}], "has effect None"),
+    ([{"key": "bad key", "effect": "NoSchedule"}], "is not a Kubernetes key"),
+    ([{"key": "-dash", "effect": "NoSchedule"}], "is not a Kubernetes key"),
+    ([{"key": "Example.com/gpu", "effect": "NoSchedule"}], "is not a Kubernetes key"),
+    ([{"key": "k", "value": "x" * 64, "effect": "NoSchedule"}], "at most 63"),
+    ([{"key": "k", "value": "a b", "effect": "NoSchedule"}], "at most 63"),
+    ([{"key": "k", "effect": "NoSchedule", "operator": "Equal"}], "only key, value and effect"),
+    (
+        [{"key": "k", "effect": "NoSchedule"}, {"key": "k", "value": "v", "effect": "NoSchedule"}],
+        "taint k:NoSchedule is given twice",
+    ),
+    ({"key": "k", "effect": "NoSchedule"}, "taints is a list"),
+    (["dedicated=gpu:NoSchedule"], "only key, value and effect"),
+]
+
+
+@pytest.mark.parametrize(("taints", "expected"), BAD_TAINTS)
+async def test_bad_taints_are_refused_before_sending(k8s, sandbox, cluster_id, taints, expected):
+    pools = [{**POOL, "taints": taints}]
+    created = await call_error(k8s, "kubernetes_cluster_create", **{**CREATE, "node_pools": pools})
+    added = await call_error(
+        k8s,
+        "kubernetes_cluster_action",
+        type="add_pool",
+        cluster_id=cluster_id,
+        pool={**POOL, "taints": taints},
+    )
+    updated = await call_error(
+        k8s,
+        "kubernetes_cluster_action",
+        type="update_pool",
+        cluster_id=cluster_id,
+        node_pool_id=MISSING,
+        pool={"taints": taints},
+    )
+    for error in (created, added, updated):
+        assert expected in error, error
+    assert sandbox.world.requests == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ({"tier": 1}, "labels map Kubernetes label keys"),
+        ({"bad key": "x"}, "labels map Kubernetes label keys"),
+        ({"tier": "x" * 64}, "labels map Kubernetes label keys"),
+        (["tier=web"], "labels map Kubernetes label keys"),
+    ],
+)
+async def test_bad_labels_are_refused_before_sending(k8s, sandbox, cluster_id, labels, expected):
+    created = await call_error(
+        k8s, "kubernetes_cluster_create", **{**CREATE, "node_pools": [{**POOL, "labels": labels}]}
+    )
+    updated = await call_error(
+        k8s,
+        "kubernetes_cluster_action",
+        type="update_pool",
+        cluster_id=cluster_id,
+        node_pool_id=MISSING,
+        pool={"labels": labels},
+    )
+    assert expected in created and expected in updated
+    assert sandbox.world.requests == []
+
+
+async def test_create_sends_autoscaling_labels_and_taints(k8s, sandbox, sent):
+    created = await call_ok(
+        k8s, "kubernetes_cluster_create", **{**CREATE, "node_pools": [POOL, GPU]}, wait=False
+    )
+    (body,) = bodies(sent, "kubernetes.create_cluster")
+    assert body["node_pools"][1] == {
+        "name": "gpu",
+        "size": "s-4vcpu-8gb",
+        "count": 1,
+        "auto_scale": True,
+        "min_nodes": 1,
+        "max_nodes": 3,
+        "tags": ["gpu"],
+        "labels": {"workload": "gpu", "example.com/team": "ml"},
+        "taints": [
+            {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
+            {"key": "example.com/spot", "effect": "PreferNoSchedule"},
+        ],
+    }
+    _, stored = pool_named(sandbox, "new-cluster", "gpu")
+    assert (stored.auto_scale, stored.min_nodes, stored.max_nodes) == (True, 1, 3)
+    assert stored.labels == GPU["labels"] and stored.taints == GPU["taints"]
+    shown = created["resources"][0]["node_pools"][1]
+    assert shown["taints"] == GPU["taints"] and shown["labels"] == GPU["labels"]
+    assert (shown["auto_scale"], shown["min_nodes"], shown["max_nodes"]) == (True, 1, 3)
+    assert created["cost"]["monthly_usd"] == 48.0 + 3 * 48.0  # web 2 x $24, gpu up to 3 x $48
+
+
+async def test_update_pool_changes_labels_and_taints_and_keeps_the_rest(
+    k8s, sandbox, cluster_id, sent
+):
+    record = seeded(sandbox)
+    pool = record.pools[0]
+    pool.labels = {"tier": "web"}
+    updated = await call_ok(
+        k8s,
+        "kubernetes_cluster_action",
+        type="update_pool",
+        cluster_id=cluster_id,
+        node_pool_id=pool.id,
+        pool={"taints": [{"key": "dedicated", "value": "web", "effect": "NoSchedule"}]},
+    )
+    (body,) = bodies(sent, "kubernetes.update_node_pool")
+    assert body == {
+        "name": "prod-pool",
+        "count": 3,
+        "auto_scale": False,
+        "tags": [],
+        "labels": {"tier": "web"},  # kept: a PUT replaces the whole pool
+        "taints": [{"key": "dedicated", "value": "web", "effect": "NoSchedule"}],
+    }
+    assert updated["done"] is True and updated["cost"] is None  # no node more, nothing to pay
+    assert pool.taints == body["taints"] and pool.labels == {"tier": "web"}
+    cleared = await call_ok(
+        k8s,
+        "kubernetes_cluster_action",
+        type="update_pool",
+        cluster_id=cluster_id,
+        node_pool_id=pool.id,
+        pool={"taints": [], "labels": {}},
+    )
+    assert "taints" not in cleared["resources"][0] and pool.taints == [] and not pool.labels
+
+
+async def test_a_shrink_preview_lists_every_change(sandbox, cluster_id):
+    pool = seeded(sandbox).pools[0]
+    dialog = Dialog("decline")
+    arguments = {
+        "type": "update_pool",
+        "cluster_id": cluster_id,
+        "node_pool_id": pool.id,
+        "pool": {
+            "count": 2,
+            "labels": {"tier": "web"},
+            "taints": [{"key": "gpu", "effect": "NoExecute"}],
+        },
+    }
+    async with connect(sandbox, "auto", dialog, toolsets=("kubernetes",)) as client:
+        await call_ok(client, "kubernetes_cluster_action", **arguments)
+    (question,) = dialog.questions
+    assert question.startswith(f"Shrink 1 node pool: prod-pool ({pool.id}).")
+    assert "Changes: count 3 -> 2; labels tier=web; taints gpu:NoExecute." in question
+    assert "1 nodes are drained and deleted" in question
+    assert "NoExecute taint evicts running pods that do not tolerate it" in question
+    assert "-$24.00/month" in question
+    assert pool.taints == [] and len(pool.nodes) == 3
+
+
+async def test_raising_the_ceiling_shows_what_the_new_ceiling_costs(k8s, sandbox, sent):
+    await call_ok(k8s, "kubernetes_cluster_create", **{**CREATE, "node_pools": [GPU]})
+    cluster, pool = pool_named(sandbox, "new-cluster", "gpu")
+    raised = await call_ok(
+        k8s,
+        "kubernetes_cluster_action",
+        type="update_pool",
+        cluster_id=cluster.id,
+        node_pool_id=pool.id,
+        pool={"max_nodes": 6},
+    )
+    assert raised["cost"]["monthly_usd"] == 144.0  # 3 more nodes at most, $48 each
+    assert raised["cost"]["detail"] == (
+        "gpu: 3 -> up to 6 x s-4vcpu-8gb at $48.00/month (at most $288.00/month for the pool)"
+    )
+    assert "gpu: s-4vcpu-8gb x 1 (auto 1-6)" in raised["message"]
+    assert (pool.max_nodes, pool.min_nodes, pool.count) == (6, 1, 1)
+    assert pool.taints == GPU["taints"] and pool.labels == GPU["labels"]  # kept
+    (body,) = bodies(sent, "kubernetes.update_node_pool")
+    assert body["max_nodes"] == 6 and body["taints"] == GPU["taints"] and body["tags"] == ["gpu"]
+
+
+async def test_available_upgrades_are_one_call_away(k8s, cluster_id, sent):
+    got = await call_ok(k8s, "kubernetes_cluster_get", cluster_id=cluster_id)
+    assert got["item"]["available_upgrades"] == [LATEST, NEWER_PATCH]
+    assert [op for op, _ in sent] == ["kubernetes.get_cluster", "kubernetes.get_available_upgrades"]
+
+
+async def test_delete_names_what_it_keeps_when_the_listing_fails(sandbox, cluster_id):
+    sandbox.world.faults.add(
+        Fault(method="GET", path=r".*/destroy_with_associated_resources", status=403, times=4)
+    )
+    dialog = Dialog("decline")
+    async with connect(sandbox, "auto", dialog, toolsets=("kubernetes",)) as client:
+        await call_ok(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
+        refused = await call_error(
+            client, "kubernetes_cluster_delete", cluster_id=cluster_id, with_associated=True
+        )
+    assert "could not be listed (error 403) and stay" in dialog.questions[0]
+    assert "403" in refused
+    assert cluster_id in sandbox.world.table("kubernetes")
+
+
+def made_by(sandbox: Sandbox, cluster_id: str) -> dict[str, str]:
+    """What a cluster's workloads create, marked as DOKS marks them: a load balancer on its
+    nodes' tag, a volume tagged with it (a PVC) and a snapshot of that volume. Names -> ids."""
+    mark = f"k8s:{cluster_id}"
+    rule = {"entry_protocol": "http", "entry_port": 80, "target_protocol": "http"}
+    lb = api(
+        sandbox,
+        "POST",
+        "/v2/load_balancers",
+        {
+            "name": "a-web",
+            "region": "nyc3",
+            "forwarding_rules": [{**rule, "target_port": 30080}],
+            "tag": mark,
+        },
+    )["load_balancer"]
+    volume = api(
+        sandbox,
+        "POST",
+        "/v2/volumes",
+        {"name": "pvc-data", "region": "nyc3", "size_gigabytes": 10, "tags": [mark]},
+    )["volume"]
+    snapshot = api(
+        sandbox, "POST", f"/v2/volumes/{volume['id']}/snapshots", {"name": "pvc-data-snap"}
+    )["snapshot"]
+    return {"a-web": lb["id"], "pvc-data": volume["id"], "pvc-data-snap": snapshot["id"]}
+
+
+async def test_the_issue_flow_autoscaling_pool_to_delete_with_load_balancers(sandbox, era, sent):
+    """Create a cluster with an autoscaling pool with labels and taints, raise its ceiling,
+    list its upgrades, delete it with the load balancer (and volume) it made."""
+    dialog = Dialog("accept")
+    async with connect(sandbox, era, dialog, toolsets=("kubernetes",)) as client:
+        created = await call_ok(
+            client,
+            "kubernetes_cluster_create",
+            name="flow",
+            region="nyc3",
+            version=NEWER_PATCH,
+            node_pools=[GPU],
+        )
+        assert created["done"] is True and "+$144.00/month" in dialog.questions[0]
+        (body,) = bodies(sent, "kubernetes.create_cluster")
+        assert body["node_pools"] == [GPU]
+        cluster, pool = pool_named(sandbox, "flow", "gpu")
+        assert (pool.auto_scale, pool.min_nodes, pool.max_nodes) == (True, 1, 3)
+        assert pool.labels == GPU["labels"] and pool.taints == GPU["taints"]
+
+        raised = await call_ok(
+            client,
+            "kubernetes_cluster_action",
+            type="update_pool",
+            cluster_id=cluster.id,
+            node_pool_id=pool.id,
+            pool={"max_nodes": 5},
+        )
+        assert raised["cost"]["monthly_usd"] == 96.0
+        assert "up to 5 x s-4vcpu-8gb" in raised["cost"]["detail"]
+        assert "at most $240.00/month" in raised["cost"]["detail"]
+        assert pool.max_nodes == 5
+
+        got = await call_ok(client, "kubernetes_cluster_get", cluster_id=cluster.id)
+        assert got["item"]["available_upgrades"] == [LATEST]
+
+        ids = made_by(sandbox, cluster.id)
+        other = api(
+            sandbox,
+            "POST",
+            "/v2/load_balancers",
+            {
+                "name": "unrelated",
+                "region": "nyc3",
+                "forwarding_rules": [
+                    {
+                        "entry_protocol": "http",
+                        "entry_port": 80,
+                        "target_protocol": "http",
+                        "target_port": 80,
+                    }
+                ],
+            },
+        )["load_balancer"]
+        deleted = await call_ok(
+            client, "kubernetes_cluster_delete", cluster_id=cluster.id, with_associated=True
+        )
+    question = next(q for q in dialog.questions if q.startswith("Delete"))
+    assert question.startswith(
+        f"Delete 4 resources: flow ({cluster.id}), a-web ({ids['a-web']}), "
+        f"pvc-data ({ids['pvc-data']}), pvc-data-snap ({ids['pvc-data-snap']})."
+    )
+    assert (
+        f"deleted with it: load balancer a-web ({ids['a-web']}), volume pvc-data "
+        f"({ids['pvc-data']}), volume snapshot pvc-data-snap ({ids['pvc-data-snap']})."
+    ) in question
+    assert [params for op, params in sent if op.startswith("kubernetes.destroy")] == [
+        {
+            "cluster_id": cluster.id,
+            "body": {
+                "load_balancers": [ids["a-web"]],
+                "volumes": [ids["pvc-data"]],
+                "volume_snapshots": [ids["pvc-data-snap"]],
+            },
+        }
+    ]
+    assert sandbox.world.count("DELETE", f"/v2/kubernetes/clusters/{cluster.id}") == 0
+    assert deleted["item"]["deleted"] is True and "kept" not in deleted["item"]
+    assert {t["id"] for t in deleted["item"]["deleted_with_it"]} == set(ids.values())
+    world = sandbox.world
+    assert cluster.id not in world.table("kubernetes")
+    assert ids["a-web"] not in world.table("load_balancers")
+    assert ids["pvc-data"] not in world.table("volumes")
+    assert ids["pvc-data-snap"] not in world.table("volume_snapshots")
+    assert other["id"] in world.table("load_balancers")  # not the cluster's: untouched
+
+
+async def test_delete_without_associated_names_what_stays(sandbox, cluster_id, sent):
+    ids = made_by(sandbox, cluster_id)
+    dialog = Dialog("accept")
+    async with connect(sandbox, "auto", dialog, toolsets=("kubernetes",)) as client:
+        deleted = await call_ok(client, "kubernetes_cluster_delete", cluster_id=cluster_id)
+    (question,) = dialog.questions
+    assert question.startswith(f"Delete 1 cluster: prod-cluster ({cluster_id}).")
+    assert (
+        f"Kept, still billed: load balancer a-web ({ids['a-web']}), volume pvc-data "
+        f"({ids['pvc-data']}), volume snapshot pvc-data-snap ({ids['pvc-data-snap']}) "
+        "(with_associated=true deletes them)."
+    ) in question
+    assert [op for op, _ in sent if op.startswith("kubernetes.de")] == ["kubernetes.delete_cluster"]
+    assert {k["name"] for k in deleted["item"]["kept"]} == set(ids)
+    world = sandbox.world
+    assert cluster_id not in world.table("kubernetes")
+    assert ids["a-web"] in world.table("load_balancers")
+    assert ids["pvc-data"] in world.table("volumes")
+
+
+async def test_a_protected_associated_volume_refuses_the_delete_with_it(sandbox, cluster_id):
+    ids = made_by(sandbox, cluster_id)
+    sandbox.world.table("volumes")[ids["pvc-data"]].tags.append("protected")
+    async with connect(sandbox, "auto", Dialog("accept"), toolsets=("kubernetes",)) as client:
+        error = await call_error(
+            client, "kubernetes_cluster_delete", cluster_id=cluster_id, with_associated=True
+        )
+    assert "pvc-data" in error and "tagged 'protected'" in error
+    assert cluster_id in sandbox.world.table("kubernetes")
+    assert ids["a-web"] in sandbox.world.table("load_balancers")
+
+
+async def test_a_failed_create_stops_waiting_at_once_saying_what_to_check(k8s, sandbox):
+    progress: list[str | None] = []
+
+    async def on_progress(done, total, message):
+        progress.append(message)
+
+    started = time.monotonic()
+    result = await k8s.call_tool(
+        "kubernetes_cluster_create",
+        {**CREATE, "tags": ["sandbox:fail"], "timeout": 600},
+        progress_callback=on_progress,
+    )
+    elapsed = time.monotonic() - started
+    assert not result.is_error, result.content
+    created = result.structured_content
+    assert created["done"] is False and created["resources"][0]["state"] == "error"
+    message = created["message"]
+    cluster_id = created["resources"][0]["id"]
+    assert message.startswith("Creating cluster new-cluster stopped after")
+    assert "the cluster is in state error (Cluster provisioning failed" in message
+    assert "waiting longer will not help" in message
+    assert f"kubernetes_cluster_get cluster_id={cluster_id}" in message
+    assert "kubernetes.get_status_messages" in message and "kubernetes_cluster_delete" in message
+    assert elapsed < 10, elapsed  # boot_seconds is 0.3: not the 600 s timeout
+    assert any(m and "provisioning" in m for m in progress)
+
+
+async def test_a_pool_change_in_a_degraded_cluster_stops_waiting(k8s, sandbox, cluster_id):
+    record = seeded(sandbox)
+    record.tags.append("sandbox:degraded")
+    started = time.monotonic()
+    grown = await call_ok(
+        k8s,
+        "kubernetes_cluster_action",
+        type="update_pool",
+        cluster_id=cluster_id,
+        node_pool_id=record.pools[0].id,
+        pool={"count": 4},
+        timeout=600,
+    )
+    assert time.monotonic() - started < 10
+    assert grown["done"] is False
+    assert "stopped" in grown["message"] and "the cluster is in state degraded" in grown["message"]
+    assert "it may recover" in grown["message"] and "do not repeat" in grown["message"]
+    assert len(record.pools[0].nodes) == 4  # the change itself was made
+
+
+async def test_an_upgrade_that_leaves_the_cluster_degraded_stops_waiting(k8s, sandbox, cluster_id):
+    record = seeded(sandbox)
+    arguments = {"type": "upgrade", "cluster_id": cluster_id, "version": NEWER_PATCH}
+    results: list[dict] = []
+
+    async def upgrade() -> None:
+        results.append(await call_ok(k8s, "kubernetes_cluster_action", **arguments, timeout=600))
+
+    started = time.monotonic()
+    async with anyio.create_task_group() as group:
+        group.start_soon(upgrade)
+        while sandbox.world.count("POST", f"/v2/kubernetes/clusters/{cluster_id}/upgrade") == 0:
+            await anyio.sleep(0.01)
+        record.tags.append("sandbox:degraded")  # it comes out of the upgrade degraded
+    assert time.monotonic() - started < 10
+    (upgraded,) = results
+    assert upgraded["done"] is False and upgraded["resources"][0]["state"] == "degraded"
+    assert upgraded["message"].startswith(
+        f"The upgrade of cluster prod-cluster to {NEWER_PATCH} stopped after"
+    )
+    assert "the cluster is in state degraded (A node is not ready" in upgraded["message"]

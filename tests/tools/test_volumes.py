@@ -4,10 +4,12 @@ and the trust rules for them — through MCP clients against the sandbox."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from mcp import Client
 
+from cargoshipper.access import DOAccess
 from cargoshipper.server import build_server
 from conftest import connect, settings_for
 from helpers import Dialog, call_error, call_ok
@@ -416,3 +418,157 @@ async def test_read_only_lists_only_the_volume_reads(sandbox):
         error = await call_error(client, "volume_delete", volume_id=SCRATCH)
     assert "runs read-only" in error and "--read-only" in error
     assert SCRATCH in sandbox.world.table("volumes")
+
+
+# -- volume snapshots, delete by name, an empty snapshot_id ----------------------------------
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every request the access layer sends: (operation, params), in order."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    original = DOAccess.call
+
+    async def spy(self, operation, /, **params):
+        hints = ("subject", "lookup_hint", "look_for")
+        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
+        return await original(self, operation, **params)
+
+    monkeypatch.setattr(DOAccess, "call", spy)
+    return calls
+
+
+def seeded_snapshot(sandbox):
+    """The seeded snapshot of app-1-data (100 GiB, nyc3)."""
+    (snapshot,) = sandbox.world.table("volume_snapshots").values()
+    return snapshot
+
+
+async def test_snapshots_of_a_volume_are_listed_compactly(client, sandbox):
+    snapshot = seeded_snapshot(sandbox)
+    await call_ok(client, "volume_action", type="snapshot", volume_id=SCRATCH, name="s-1")
+    listed = await call_ok(client, "volume_list", kind="snapshots", volume_id=APP_DATA)
+    assert listed["total"] == 1 and listed["has_more"] is False
+    (item,) = listed["items"]
+    assert item == {
+        "id": snapshot.id,
+        "name": "app-1-data-weekly",
+        "resource_id": APP_DATA,
+        "regions": ["nyc3"],
+        "min_disk_size": 100,
+        "size_gigabytes": snapshot.size_gigabytes,
+        "created_at": snapshot.created_at,
+    }
+    full = await call_ok(client, "volume_list", kind="snapshots", volume_id=APP_DATA, detail=True)
+    assert full["items"][0]["resource_type"] == "volume"
+    assert sandbox.world.count("GET", f"/v2/volumes/{APP_DATA}/snapshots") == 2
+
+
+async def test_all_volume_snapshots_are_listed_with_their_volume(client, sandbox):
+    await call_ok(client, "volume_action", type="snapshot", volume_id=SCRATCH, name="s-1")
+    await call_ok(client, "volume_delete", volume_id=SCRATCH)  # its snapshot stays, and costs
+    listed = await call_ok(client, "volume_list", kind="snapshots")
+    by_name = {item["name"]: item for item in listed["items"]}
+    assert set(by_name) == {"app-1-data-weekly", "s-1"} and listed["total"] == 2
+    assert by_name["s-1"]["resource_id"] == SCRATCH  # the volume is gone; the id says which
+    (query,) = [q for m, p, q in sandbox.world.requests if p == "/v2/snapshots"]
+    assert "resource_type=volume" in query
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"kind": "snapshots", "region": "nyc3"}, "for snapshots give volume_id"),
+        ({"kind": "snapshots", "name": "scratch"}, "for snapshots give volume_id"),
+        ({"volume_id": SCRATCH}, "add kind=snapshots"),
+    ],
+)
+async def test_snapshot_list_filters_are_checked_before_any_request(
+    client, sandbox, arguments, expected
+):
+    error = await call_error(client, "volume_list", **arguments)
+    assert expected in error
+    assert sandbox.world.requests == []
+
+
+async def test_deleting_a_snapshot_asks_and_a_decline_keeps_it(sandbox, era):
+    snapshot = seeded_snapshot(sandbox)
+    dialog = Dialog("decline", "accept")
+    async with connect(sandbox, era, dialog) as client:
+        declined = await call_ok(client, "volume_delete", snapshot_id=snapshot.id)
+        assert declined["approval"]["status"] == "denied"
+        assert snapshot.id in sandbox.world.table("volume_snapshots")
+        deleted = await call_ok(client, "volume_delete", snapshot_id=snapshot.id)
+        again = await call_error(client, "volume_delete", snapshot_id=snapshot.id)
+    assert dialog.questions[0].startswith(
+        f"Delete 1 volume snapshot: app-1-data-weekly ({snapshot.id})."
+    )
+    assert "volumes restored from it stay" in dialog.questions[0]
+    assert deleted["item"] == {"id": snapshot.id, "name": "app-1-data-weekly", "deleted": True}
+    assert snapshot.id not in sandbox.world.table("volume_snapshots")
+    assert APP_DATA in sandbox.world.table("volumes")  # its volume stays
+    assert f"Volume snapshot {snapshot.id} does not exist" in again
+    assert "volume_list kind=snapshots" in again
+
+
+async def test_a_protected_snapshot_is_not_deleted(sandbox, era):
+    snapshot = seeded_snapshot(sandbox)
+    snapshot.tags.append("protected")
+    async with connect(sandbox, era, None, confirm="never") as client:
+        error = await call_error(client, "volume_delete", snapshot_id=snapshot.id)
+    assert "is tagged 'protected'" in error and "Nothing was changed" in error
+    assert snapshot.id in sandbox.world.table("volume_snapshots")
+
+
+async def test_delete_by_name_and_region_names_the_volume_it_found(sandbox, era, sent):
+    dialog = Dialog("accept")
+    async with connect(sandbox, era, dialog) as client:
+        deleted = await call_ok(client, "volume_delete", name="scratch", region="nyc3")
+    assert dialog.questions == [
+        f"Delete 1 volume: scratch ({SCRATCH}). Its data is gone for good; its snapshots stay. "
+        "Approve?"
+    ]
+    assert deleted["item"] == {"id": SCRATCH, "name": "scratch", "deleted": True}
+    assert SCRATCH not in sandbox.world.table("volumes")
+    deletes = [(op, params) for op, params in sent if op.startswith("volumes.delete")]
+    assert deletes == [("volumes.delete_by_name", {"name": "scratch", "region": "nyc3"})]
+    (query,) = [q for m, p, q in sandbox.world.requests if (m, p) == ("DELETE", "/v2/volumes")]
+    assert sorted(query.split("&")) == ["name=scratch", "region=nyc3"]
+
+
+async def test_delete_by_name_refuses_attached_missing_or_half_named_volumes(client, sandbox):
+    attached = await call_error(client, "volume_delete", name="app-1-data", region="nyc3")
+    assert "attached to droplet 501000101" in attached and "Detach it first" in attached
+    missing = await call_error(client, "volume_delete", name="scratch", region="fra1")
+    assert "No volume named 'scratch' in fra1" in missing and "volume_list" in missing
+    assert not [r for r in sandbox.world.requests if r[0] == "DELETE"]
+    before = len(sandbox.world.requests)
+    for arguments, expected in [
+        ({"name": "scratch"}, "needs both name and region"),
+        ({"region": "nyc3"}, "needs both name and region"),
+        ({"volume_id": SCRATCH, "name": "scratch", "region": "nyc3"}, "Give exactly one of"),
+        ({"volume_id": SCRATCH, "region": "nyc3"}, "region goes with name"),
+        ({"snapshot_id": SCRATCH, "region": "nyc3"}, "region goes with name"),
+        ({}, "Give exactly one of volume_id or snapshot_id or name"),
+    ]:
+        error = await call_error(client, "volume_delete", **arguments)
+        assert expected in error, arguments
+    assert len(sandbox.world.requests) == before  # refused before any request
+    assert SCRATCH in sandbox.world.table("volumes")
+
+
+async def test_a_protected_volume_is_not_deleted_by_name(sandbox, era):
+    volume_record(sandbox, SCRATCH).tags.append("protected")
+    async with connect(sandbox, era, None, confirm="never") as client:
+        error = await call_error(client, "volume_delete", name="scratch", region="nyc3")
+    assert f"volume scratch ({SCRATCH}) is tagged 'protected'" in error
+    assert sandbox.world.count("DELETE", "/v2/volumes") == 0
+
+
+async def test_an_empty_snapshot_id_creates_a_blank_volume(client, sandbox, sent):
+    created = await call_ok(client, "volume_create", snapshot_id="", **NEW)
+    assert created["done"] is True and created["resources"][0]["name"] == "logs"
+    assert [p["body"] for op, p in sent if op == "volumes.create"] == [
+        {"name": "logs", "region": "nyc3", "size_gigabytes": 20}
+    ]
+    assert not [op for op, _ in sent if op.startswith("volume_snapshots")]  # nothing looked up

@@ -447,3 +447,32 @@ async def test_a_firewall_put_counts_only_the_droplets_it_adds_or_removes(sandbo
             body={**body, "droplet_ids": []},
         )
     assert "would touch 3 resources" in error and "--bulk-limit" in error
+
+
+async def test_raising_a_pool_ceiling_spends_and_obeys_the_cost_limit(sandbox):
+    pools = [{"name": "p", "size": "s-2vcpu-4gb", "count": 1}]
+    async with connect(sandbox, confirm="never", toolsets=("all",)) as client:
+        await call_ok(
+            client,
+            "kubernetes_cluster_create",
+            name="c-1",
+            region="nyc3",
+            node_pools=pools,
+            wait=False,
+        )
+    record = next(c for c in sandbox.world.table("kubernetes").values() if c.name == "c-1")
+    protect(record)  # a protected cluster's pools may still change (their tags are their own)
+    where = {"cluster_id": record.id, "node_pool_id": record.pools[0].id}
+    body = {"name": "p", "count": 1, "auto_scale": True, "min_nodes": 1, "max_nodes": 6}
+    async with connect(sandbox, "auto", Dialog("accept"), max_monthly_cost=50) as client:
+        error = await call_error(
+            client,
+            "api_call",
+            operation="kubernetes.update_node_pool",
+            path_params=where,
+            body=body,
+        )
+        assert "$120.00/month" in error and "--max-monthly-cost" in error  # 5 more nodes x $24
+        await _api(
+            client, "kubernetes.update_node_pool", path_params=where, body={**body, "max_nodes": 2}
+        )  # +$24: within the limit

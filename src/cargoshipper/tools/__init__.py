@@ -6,6 +6,7 @@ from . import (
     actions,
     api,
     catalog,
+    databases,
     dns,
     droplets,
     firewalls,
@@ -28,5 +29,6 @@ TOOLSETS: tuple[Toolset, ...] = (
     vpcs.TOOLSET,
     firewalls.TOOLSET,
     load_balancers.TOOLSET,
+    databases.TOOLSET,
     api.TOOLSET,
 )

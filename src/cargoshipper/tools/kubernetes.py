@@ -1,5 +1,7 @@
 """Kubernetes (DOKS): clusters and their node pools; create (waiting until running), upgrade,
-add/resize/delete node pools, delete, and the kubeconfig (a secret: only its own tool returns it).
+add/update/delete node pools (autoscaling, labels, taints, tags), delete (with or without the
+load balancers, volumes and volume snapshots it made), and the kubeconfig (a secret: only its own
+tool returns it). Waits stop as soon as the cluster is ``error`` or ``degraded``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,20 @@ NAME = re.compile(r"^[a-z0-9]([a-z0-9.\-]{0,253}[a-z0-9])?$")
 POOL_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-]{0,253}[A-Za-z0-9])?$")
 HA_MONTHLY, HA_HOURLY = 40.0, 0.06  # DigitalOcean's published price of an HA control plane
 SCALING = ("count", "auto_scale", "min_nodes", "max_nodes")
-POOL_KEYS = ("name", "size", *SCALING, "tags", "labels")
+POOL_CHANGES = (*SCALING, "tags", "labels", "taints")  # what update_pool can change
+POOL_KEYS = ("name", "size", *POOL_CHANGES)
+EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+FAILED = ("error", "degraded")  # cluster states a wait stops at: waiting longer will not help
+#: Kubernetes label and taint keys ([prefix/]name) and values (name, or empty).
+_K8S_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+K8S_KEY = re.compile(rf"([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_K8S_NAME}")
+K8S_VALUE = re.compile(rf"({_K8S_NAME})?")
+#: What a cluster can leave behind, by the key list_associated_resources uses.
+ASSOCIATED = {
+    "load_balancers": "load balancer",
+    "volumes": "volume",
+    "volume_snapshots": "volume snapshot",
+}
 
 #: One node pool as the agent writes it (hand-written: strict clients refuse $ref).
 POOL_SCHEMA: dict[str, Any] = {
@@ -49,6 +64,20 @@ POOL_SCHEMA: dict[str, Any] = {
         "auto_scale": {"type": "boolean"},
         "min_nodes": {"type": "integer"},
         "max_nodes": {"type": "integer"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "taints": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "value": {"type": "string"},
+                    "effect": {"enum": list(EFFECTS)},
+                },
+                "required": ["key", "effect"],
+            },
+        },
     },
 }
 ClusterId = Annotated[str, Field(pattern=UUID_PATTERN, description="Cluster id (UUID).")]
@@ -62,7 +91,8 @@ NodePools = Annotated[
     ),
     Field(
         min_length=1,
-        description="e.g. [{name: 'pool-1', size: 's-2vcpu-4gb', count: 3}]; also tags, labels.",
+        description="e.g. [{name: 'pool-1', size: 's-2vcpu-4gb', count: 3}]; autoscaling: "
+        "min_nodes <= count <= max_nodes.",
     ),
 ]
 
@@ -173,6 +203,10 @@ def _running(cluster: dict[str, Any]) -> bool:
     return _state(cluster) == "running"
 
 
+def _failed(cluster: dict[str, Any]) -> bool:
+    return _state(cluster) in FAILED
+
+
 def _describe(cluster: dict[str, Any]) -> str:
     nodes = [n for p in cluster.get("node_pools") or () for n in p.get("nodes") or ()]
     up = sum(1 for n in nodes if _state(n) == "running")
@@ -187,6 +221,29 @@ def _settled(pool: dict[str, Any]) -> bool:
 def _describe_pool(pool: dict[str, Any]) -> str:
     up = sum(1 for n in pool.get("nodes") or () if _state(n) == "running")
     return f"node pool {pool.get('name')}: {up}/{pool.get('count')} nodes running"
+
+
+def _failure(what: str, cluster: dict[str, Any], waited: Waited | None, created: bool) -> str:
+    """The message for a wait that stopped because the cluster is error or degraded."""
+    state, note = _state(cluster), (cluster.get("status") or {}).get("message")
+    after = f" after {waited.elapsed:.0f} s" if waited else ""
+    why = f" ({note})" if note and note.lower() != state else ""
+    hint = (
+        "some nodes or system components are unhealthy; it may recover"
+        if state == "degraded"
+        else "waiting longer will not help"
+    )
+    cluster_id = cluster.get("id")
+    text = (
+        f"{what} stopped{after}: the cluster is in state {state}{why}; {hint}. Now "
+        f"{_describe(cluster)}. "
+        f"Check kubernetes_cluster_get cluster_id={cluster_id} (its message, nodes' states) and "
+        f"api_call operation=kubernetes.get_status_messages path_params={{cluster_id: "
+        f"{cluster_id}}}; do not repeat this call."
+    )
+    if created and state == "error":
+        text += " It exists and is billed: kubernetes_cluster_delete removes it if it stays so."
+    return text
 
 
 def _unfinished(what: str, waited: Waited | None) -> str:
@@ -280,6 +337,66 @@ def _scaling(pool: dict[str, Any], label: str) -> dict[str, Any]:
     return {"count": count, "auto_scale": True, "min_nodes": low, "max_nodes": high}
 
 
+def _labels(labels: Any, label: str) -> dict[str, str]:
+    if not isinstance(labels, dict) or not all(
+        isinstance(k, str)
+        and K8S_KEY.fullmatch(k)
+        and isinstance(v, str)
+        and K8S_VALUE.fullmatch(v)
+        for k, v in labels.items()
+    ):
+        raise ToolError(
+            f"{label}: labels map Kubernetes label keys to values of at most 63 letters, digits, "
+            "'-', '_' or '.', e.g. {'tier': 'web'}."
+        )
+    return dict(labels)
+
+
+def _taints(taints: Any, label: str) -> list[dict[str, str]]:
+    """Taints checked one by one: key, optional value, effect; a (key, effect) pair once."""
+    if not isinstance(taints, list):
+        raise ToolError(f"{label}: taints is a list, e.g. [{{key: 'gpu', effect: 'NoSchedule'}}].")
+    checked, seen = [], set()
+    for taint in taints:
+        if not isinstance(taint, dict) or set(taint) - {"key", "value", "effect"}:
+            raise ToolError(f"{label}: each taint has only key, value and effect; got {taint!r}.")
+        key, value, effect = taint.get("key"), taint.get("value", ""), taint.get("effect")
+        if not isinstance(key, str) or not K8S_KEY.fullmatch(key):
+            raise ToolError(
+                f"{label}: taint key {key!r} is not a Kubernetes key ([prefix/]name, e.g. "
+                "dedicated or example.com/gpu)."
+            )
+        if not isinstance(value, str) or not K8S_VALUE.fullmatch(value):
+            raise ToolError(
+                f"{label}: taint value {value!r}: at most 63 letters, digits, '-', '_' or '.'."
+            )
+        if effect not in EFFECTS:
+            raise ToolError(
+                f"{label}: taint {key} has effect {effect!r}; use one of {', '.join(EFFECTS)}."
+            )
+        if (key, effect) in seen:
+            raise ToolError(f"{label}: taint {key}:{effect} is given twice.")
+        seen.add((key, effect))
+        checked.append(
+            {"key": key, "value": value, "effect": effect}
+            if value
+            else {"key": key, "effect": effect}
+        )
+    return checked
+
+
+def _tags(tags: Any, label: str) -> list[str]:
+    if not isinstance(tags, list) or not all(
+        isinstance(t, str) and re.fullmatch(TAG_PATTERN, t) for t in tags
+    ):
+        raise ToolError(f"{label}: tags must be a list of tag names, e.g. ['web'].")
+    return tags
+
+
+#: The check of each optional pool field: value, label -> the value to send.
+POOL_FIELDS = {"tags": _tags, "labels": _labels, "taints": _taints}
+
+
 def _pool_body(pool: dict[str, Any], label: str) -> dict[str, Any]:
     """The request body for one new node pool."""
     unknown = sorted(set(pool) - set(POOL_KEYS))
@@ -291,17 +408,9 @@ def _pool_body(pool: dict[str, Any], label: str) -> dict[str, Any]:
     if not isinstance(size, str) or not size:
         raise ToolError(f"{label}: size is required, e.g. s-2vcpu-4gb (size_list).")
     body = {"name": name, "size": size, **_scaling(pool, f"node pool {name}")}
-    tags, labels = pool.get("tags"), pool.get("labels")
-    if tags is not None:
-        if not isinstance(tags, list) or not all(
-            isinstance(t, str) and re.match(TAG_PATTERN, t) for t in tags
-        ):
-            raise ToolError(f"node pool {name}: tags must be a list of tag names, e.g. ['web'].")
-        body["tags"] = tags
-    if labels is not None:
-        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-            raise ToolError(f"node pool {name}: labels must map names to strings.")
-        body["labels"] = labels
+    for key, check in POOL_FIELDS.items():
+        if pool.get(key) is not None:
+            body[key] = check(pool[key], f"node pool {name}")
     return body
 
 
@@ -331,12 +440,12 @@ def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-ActionType = Literal["upgrade", "add_pool", "resize_pool", "delete_pool"]
+ActionType = Literal["upgrade", "add_pool", "update_pool", "delete_pool"]
 #: Which of version / node_pool_id / pool each action type takes (all of them required).
 ACTION_PARAMETERS = {
     "upgrade": {"version"},
     "add_pool": {"pool"},
-    "resize_pool": {"node_pool_id", "pool"},
+    "update_pool": {"node_pool_id", "pool"},
     "delete_pool": {"node_pool_id"},
 }
 
@@ -350,15 +459,20 @@ def _action_request(type: str, given: dict[str, Any]) -> dict[str, Any]:
         raise ToolError(f"{', '.join(extra)} does not apply to {type}.")
     missing = sorted(allowed - set(given))
     if missing:
-        raise ToolError(f"{type} needs {', '.join(missing)}.")
+        where = " (kubernetes_cluster_get lists available_upgrades)" if type == "upgrade" else ""
+        raise ToolError(f"{type} needs {', '.join(missing)}{where}.")
     if type == "add_pool":
         given["pool"] = _pool_body(given["pool"], "pool")
-    elif type == "resize_pool":
-        unknown = sorted(set(given["pool"]) - set(SCALING))
+    elif type == "update_pool":
+        unknown = sorted(set(given["pool"]) - set(POOL_CHANGES))
         if unknown:
             raise ToolError(
-                f"resize_pool changes only {', '.join(SCALING)}, not {', '.join(unknown)}."
+                f"update_pool changes only {', '.join(POOL_CHANGES)}, not {', '.join(unknown)}."
             )
+        given["pool"] = dict(given["pool"])
+        for key, check in POOL_FIELDS.items():
+            if given["pool"].get(key) is not None:
+                given["pool"][key] = check(given["pool"][key], "pool")
     return given
 
 
@@ -378,9 +492,16 @@ def _nodes_cost(size: dict[str, Any], nodes: int) -> tuple[float, float]:
     return size["price_monthly"] * nodes, size["price_hourly"] * nodes
 
 
-def _change_cost(size: dict[str, Any], name: str, before: int, after: int) -> Cost:
+def _change_cost(
+    size: dict[str, Any], name: str, before: int, after: int, ceiling: bool = False
+) -> Cost:
+    """The cost of a pool's change of ceiling; ``ceiling``: autoscaling up to ``after``."""
     monthly, hourly = _nodes_cost(size, after - before)
-    detail = f"{name}: {before} -> {after} x {size['slug']} at ${size['price_monthly']:.2f}/month"
+    price = size["price_monthly"]
+    most = "up to " if ceiling else ""
+    detail = f"{name}: {before} -> {most}{after} x {size['slug']} at ${price:.2f}/month"
+    if ceiling:
+        detail += f" (at most ${price * after:.2f}/month for the pool)"
     return Cost(monthly, hourly, detail)
 
 
@@ -448,7 +569,10 @@ async def kubernetes_cluster_create(
     cluster, waited = created["kubernetes_cluster"], None
     if wait:
         waited = await do.wait_until(
-            lambda: _get(do, cluster["id"]), _running, _describe, timeout=timeout
+            lambda: _get(do, cluster["id"]),
+            lambda c: _running(c) or _failed(c),
+            _describe,
+            timeout=timeout,
         )
         cluster = waited.value
     done = _running(cluster)
@@ -457,6 +581,8 @@ async def kubernetes_cluster_create(
         message = (
             f"{what} is running {cluster.get('version')}; kubernetes_kubeconfig_get gives access."
         )
+    elif _failed(cluster):
+        message = _failure(f"Creating cluster {name}", cluster, waited, created=True)
     else:
         message = _unfinished(f"Creating {what}", waited)
     return ActionResult(
@@ -484,18 +610,65 @@ def _find_pool(cluster: dict[str, Any], pool_id: str) -> dict[str, Any]:
     )
 
 
-def _resize_body(pool: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def _update_body(pool: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """The PUT body: the pool as it is with the changes (a PUT replaces the whole pool)."""
-    scaling = {key: pool.get(key) for key in SCALING} | changes
+    scaling = {key: pool.get(key) for key in SCALING} | {
+        key: changes[key] for key in SCALING if key in changes
+    }
     if not scaling.get("auto_scale"):
         scaling = {key: value for key, value in scaling.items() if key in ("count", "auto_scale")}
         scaling |= {key: changes[key] for key in ("min_nodes", "max_nodes") if key in changes}
     body = {"name": pool["name"], **_scaling(scaling, f"node pool {pool['name']}")}
-    body["tags"] = _user_tags(pool.get("tags"))
+    body["tags"] = changes.get("tags", _user_tags(pool.get("tags")))
     for key in ("labels", "taints"):
-        if pool.get(key) is not None:
-            body[key] = pool[key]
+        value = changes.get(key, pool.get(key))
+        if value is not None:
+            body[key] = value
     return body
+
+
+def _taint_text(taints: Any) -> str:
+    return (
+        ", ".join(
+            f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}"
+            for t in taints or ()
+        )
+        or "none"
+    )
+
+
+def _changes(pool: dict[str, Any], body: dict[str, Any]) -> str:
+    """What an update changes, for the person approving it: "max_nodes 6 -> 10; taints ..."."""
+    parts = []
+    old = {key: pool.get(key) for key in SCALING}
+    if not old["auto_scale"]:
+        old["min_nodes"] = old["max_nodes"] = None
+    for key in SCALING:
+        if body.get(key) != old[key] and not (
+            key == "auto_scale" and not body.get(key) and not old[key]
+        ):
+            parts.append(f"{key} {old[key]} -> {body.get(key)}")
+    if body.get("tags") != _user_tags(pool.get("tags")):
+        parts.append(f"tags {', '.join(body['tags']) or 'none'}")
+    if (body.get("labels") or {}) != (pool.get("labels") or {}):
+        labels = body.get("labels") or {}
+        parts.append("labels " + (", ".join(f"{k}={v}" for k, v in labels.items()) or "none"))
+    if (body.get("taints") or []) != (pool.get("taints") or []):
+        parts.append(f"taints {_taint_text(body.get('taints'))}")
+    return "; ".join(parts) or "nothing"
+
+
+def _new_no_execute(pool: dict[str, Any], body: dict[str, Any]) -> bool:
+    """A NoExecute taint the pool did not have: pods that do not tolerate it are evicted."""
+    old = {
+        (t.get("key"), t.get("value"))
+        for t in pool.get("taints") or ()
+        if t.get("effect") == "NoExecute"
+    }
+    return any(
+        t["effect"] == "NoExecute" and (t["key"], t.get("value")) not in old
+        for t in body.get("taints") or ()
+    )
 
 
 async def plan_action(
@@ -524,8 +697,11 @@ async def plan_action(
     target = Target("node pool", found["id"], found["name"], tags)
     size = (await size_prices(do)).get(found["size"])  # None: a size no longer sold
 
-    def cost(after: int) -> Cost | None:
-        return size and _change_cost(size, found["name"], _ceiling(found), after)
+    def cost(after: int, ceiling: bool = False) -> Cost | None:
+        before = _ceiling(found)
+        if size is None or after == before:
+            return None
+        return _change_cost(size, found["name"], before, after, ceiling)
 
     nodes = len(found.get("nodes") or ())
     where = {"cluster_id": cluster_id, "node_pool_id": found["id"]}
@@ -533,16 +709,22 @@ async def plan_action(
         extra = f"Its {nodes} nodes are drained and deleted; their pods move or stop."
         delete = ("kubernetes.delete_node_pool", where)
         return Plan("delete", "delete", (target,), cost=cost(0), extra=extra, requests=(delete,))
-    body = _resize_body(found, request["pool"])
+    body = _update_body(found, request["pool"])
     shrinks = body["count"] < nodes
+    extra = f"Changes: {_changes(found, body)}."
+    if shrinks:
+        extra += f" {nodes - body['count']} nodes are drained and deleted."
+    evicts = _new_no_execute(found, body)
+    if evicts:
+        extra += " The new NoExecute taint evicts running pods that do not tolerate it."
     return Plan(
-        "shrink" if shrinks else "resize",
+        "shrink" if shrinks else "update",
         "change",
         (target,),
-        destructive=shrinks,
+        destructive=shrinks or evicts,
         protect=False,  # the pool stays; pods of drained nodes are rescheduled
-        cost=cost(_ceiling(body)),
-        extra=f"{nodes - body['count']} nodes are drained and deleted." if shrinks else "",
+        cost=cost(_ceiling(body), bool(body.get("auto_scale"))),
+        extra=extra,
         requests=(("kubernetes.update_node_pool", {**where, "body": body}),),
     )
 
@@ -576,13 +758,13 @@ async def kubernetes_cluster_action(
     cluster_id: ClusterId,
     version: Annotated[str | None, Field(description="upgrade: a version slug.")] = None,
     node_pool_id: Annotated[
-        str | None, Field(pattern=UUID_PATTERN, description="resize/delete_pool: pool id.")
+        str | None, Field(pattern=UUID_PATTERN, description="update/delete_pool: pool id.")
     ] = None,
     pool: Annotated[
         dict[str, Any] | None,
         WithJsonSchema(POOL_SCHEMA),
         Field(
-            description="add_pool: as in create; resize_pool: count and/or autoscaling.",
+            description="add_pool: as in create; update_pool: only what changes (not name, size).",
             json_schema_extra=lambda schema: schema.pop("default", None),  # null says nothing
         ),
     ] = None,
@@ -591,7 +773,8 @@ async def kubernetes_cluster_action(
     plan: Plan | None = None,
 ) -> ActionResult:
     """upgrade a cluster (to one of kubernetes_cluster_get's available_upgrades; replaces every
-    node), add_pool, resize_pool or delete_pool. Waits for the nodes."""
+    node), add_pool, update_pool or delete_pool. Waits for the nodes; stops if the cluster turns
+    error or degraded."""
     plan = plan or await plan_action(do, type, cluster_id, version, node_pool_id, pool)
     target = plan.targets[0]
     ((operation, request),) = plan.requests
@@ -614,18 +797,20 @@ async def _upgraded(
     if wait:
         waited = await do.wait_until(
             lambda: _get(do, cluster_id),
-            lambda c: _running(c) and c.get("version") == version,
+            lambda c: (_running(c) and c.get("version") == version) or _failed(c),
             _describe,
             timeout=timeout,
         )
         cluster = waited.value
-    done = waited is not None and waited.done
+    done = waited is not None and _running(cluster) and cluster.get("version") == version
     name = cluster.get("name")
-    message = (
-        f"Cluster {name} runs {version}."
-        if done
-        else _unfinished(f"The upgrade of cluster {name} to {version}", waited)
-    )
+    what = f"The upgrade of cluster {name} to {version}"
+    if done:
+        message = f"Cluster {name} runs {version}."
+    elif _failed(cluster):
+        message = _failure(what, cluster, waited, created=False)
+    else:
+        message = _unfinished(what, waited)
     return ActionResult(
         done=done, actions=[], resources=[cluster_view(cluster)], message=message
     ).titled(message)
@@ -634,26 +819,32 @@ async def _upgraded(
 async def _pool_result(
     do: DOAccess, cluster_id: str, pool: dict[str, Any], kind: str, wait: bool, timeout: float
 ) -> ActionResult:
-    async def fetch() -> dict[str, Any]:
-        found = await do.call(
-            "kubernetes.get_node_pool",
-            cluster_id=cluster_id,
-            node_pool_id=pool["id"],
-            **_subject(cluster_id),
-        )
-        return found["node_pool"]
+    pool_id = pool["id"]
 
-    waited = None
+    async def fetch() -> dict[str, Any]:  # the cluster: its state, and the pool's nodes
+        cluster = await _get(do, cluster_id)
+        mine = [p for p in cluster.get("node_pools") or () if p.get("id") == pool_id]
+        return {"cluster": cluster, "pool": mine[0] if mine else None}
+
+    def finished(seen: dict[str, Any]) -> bool:
+        return seen["pool"] is None or _settled(seen["pool"]) or _failed(seen["cluster"])
+
+    def describe(seen: dict[str, Any]) -> str:
+        return _describe_pool(seen["pool"]) if seen["pool"] else _describe(seen["cluster"])
+
+    waited, cluster = None, None
     if wait and not _settled(pool):
-        waited = await do.wait_until(fetch, _settled, _describe_pool, timeout=timeout)
-        pool = waited.value
+        waited = await do.wait_until(fetch, finished, describe, timeout=timeout)
+        cluster, pool = waited.value["cluster"], waited.value["pool"] or pool
     done = _settled(pool)
-    verb = "added" if kind == "add_pool" else "resized"
-    message = (
-        f"Node pool {verb}: {pool_line(pool)}, every node running."
-        if done
-        else _unfinished(f"Node pool {pool.get('name')} {verb}; its nodes' change", waited)
-    )
+    verb = "added" if kind == "add_pool" else "updated"
+    what = f"Node pool {pool.get('name')} {verb}; its nodes' change"
+    if done:
+        message = f"Node pool {verb}: {pool_line(pool)}, every node running."
+    elif cluster is not None and _failed(cluster):
+        message = _failure(what, cluster, waited, created=False)
+    else:
+        message = _unfinished(what, waited)
     return ActionResult(done=done, actions=[], resources=[pool_view(pool)], message=message).titled(
         message
     )
@@ -662,23 +853,80 @@ async def _pool_result(
 # -- delete ----------------------------------------------------------------------------------
 
 
-async def plan_cluster_delete(do: DOAccess, cluster_id: str, **_: Any) -> Plan:
+async def _associated(do: DOAccess, cluster_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The load balancers, volumes and volume snapshots the cluster made: (key, {id, name})."""
+    body = await do.call(
+        "kubernetes.list_associated_resources", cluster_id=cluster_id, **_subject(cluster_id)
+    )
+    return [(key, r) for key in ASSOCIATED for r in (body or {}).get(key) or () if r.get("id")]
+
+
+def _named(found: list[tuple[str, dict[str, Any]]]) -> str:
+    return ", ".join(
+        f"{ASSOCIATED[key]} {r.get('name') or r['id']} ({r['id']})" for key, r in found
+    )
+
+
+async def plan_cluster_delete(
+    do: DOAccess, cluster_id: str, with_associated: bool = False, **_: Any
+) -> Plan:
     cluster = await _get(do, cluster_id)
     nodes = sum(len(p.get("nodes") or ()) for p in cluster.get("node_pools") or ())
+    extra = f"Its {nodes} nodes and their disks are gone for good"
+    try:
+        found = await _associated(do, cluster_id)
+    except DOError as error:
+        if with_associated:  # what would be deleted must be named: no list, no delete
+            raise
+        found = None
+        extra += (
+            "; its load balancers, volumes and volume snapshots could not be listed "
+            f"(error {error.status or error.error_id}) and stay."
+        )
+    targets = [_target(cluster)]
+    if with_associated and found:
+        # Exactly the listed ids (not "dangerous", which takes whatever exists when it runs).
+        body = {key: [r["id"] for k, r in found if k == key] for key in ASSOCIATED}
+        body = {key: ids for key, ids in body.items() if ids}
+        request = (
+            "kubernetes.destroy_associated_resources_selective",
+            {"cluster_id": cluster_id, "body": body},
+        )
+        targets += [Target(ASSOCIATED[k], r["id"], r.get("name") or r["id"]) for k, r in found]
+        extra += f"; deleted with it: {_named(found)}."
+    else:
+        request = ("kubernetes.delete_cluster", {"cluster_id": cluster_id})
+        if found:
+            extra += f". Kept, still billed: {_named(found)} (with_associated=true deletes them)."
+        elif found is not None:
+            extra += "; it has no load balancers, volumes or volume snapshots of its own."
+    kept = [] if with_associated else [{"kind": ASSOCIATED[k], **r} for k, r in found or ()]
     return Plan(
-        "delete",
-        "delete",
-        (_target(cluster),),
-        extra=f"Its {nodes} nodes and their disks are gone for good; load balancers and volumes "
-        "it created stay (and keep costing).",
-        requests=(("kubernetes.delete_cluster", {"cluster_id": cluster_id}),),
+        "delete", "delete", tuple(targets), extra=extra, notes={"kept": kept}, requests=(request,)
     )
 
 
 @TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True, plan=plan_cluster_delete)
-async def kubernetes_cluster_delete(do: DOAccess, cluster_id: ClusterId) -> ItemResult:
-    """Delete a cluster and its nodes for good. Load balancers and volumes it made stay."""
-    await do.call("kubernetes.delete_cluster", cluster_id=cluster_id, **_subject(cluster_id))
-    return ItemResult(item={"id": cluster_id, "deleted": True}).titled(
-        f"Cluster {cluster_id} deleted."
+async def kubernetes_cluster_delete(
+    do: DOAccess,
+    cluster_id: ClusterId,
+    with_associated: Annotated[bool, Field(description="Delete those too.")] = False,
+    plan: Plan | None = None,
+) -> ItemResult:
+    """Delete a cluster and its nodes for good. The load balancers, volumes and volume snapshots
+    it made stay unless with_associated (the preview names them)."""
+    plan = plan or await plan_cluster_delete(do, cluster_id, with_associated)
+    ((operation, request),) = plan.requests
+    await do.call(operation, **request, **_subject(cluster_id))
+    cluster, *others = plan.targets
+    item = compact(
+        {
+            "id": cluster_id,
+            "name": cluster.name,
+            "deleted": True,
+            "deleted_with_it": [t.as_dict() for t in others],
+            "kept": plan.notes.get("kept"),
+        }
     )
+    also = f" with {len(others)} associated resources" if others else ""
+    return ItemResult(item=item).titled(f"Cluster {cluster.name} ({cluster_id}) deleted{also}.")

@@ -1,4 +1,5 @@
-"""Block storage volumes: list, inspect, create, attach/detach/resize/snapshot, delete."""
+"""Block storage volumes and their snapshots: list, inspect, create, attach/detach/resize/snapshot,
+delete (a volume by id or by name and region, or a volume snapshot)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ._common import (
     fetch_list,
     list_result,
     pick,
+    require_one,
     unfinished_message,
 )
 
@@ -40,6 +42,7 @@ MAX_GIB = 16 * 1024
 
 TAG = re.compile(TAG_PATTERN)
 VolumeId = Annotated[str, Field(pattern=UUID_PATTERN, description="Volume id (UUID).")]
+SNAPSHOT_LOOKUP = "volume_list kind=snapshots shows the ids"
 
 
 # -- views -----------------------------------------------------------------------------------
@@ -75,10 +78,9 @@ def volume_view(volume: dict[str, Any]) -> dict[str, Any]:
 
 
 def snapshot_view(snapshot: dict[str, Any]) -> dict[str, Any]:
-    return pick(
-        snapshot,
-        ("id", "name", "resource_id", "regions", "min_disk_size", "size_gigabytes", "created_at"),
-    )
+    """One volume snapshot; resource_id is the volume it was taken of (which may be gone)."""
+    keys = ("id", "name", "resource_id", "regions", "min_disk_size", "size_gigabytes")
+    return pick(snapshot, (*keys, "created_at", "tags"))
 
 
 async def _get(do: DOAccess, volume_id: str) -> dict[str, Any]:
@@ -105,11 +107,30 @@ async def volume_list(
     do: DOAccess,
     region: Annotated[str | None, Field(description="Region slug, e.g. nyc3.")] = None,
     name: Annotated[str | None, Field(description="Exact volume name.")] = None,
+    kind: Annotated[
+        Literal["volumes", "snapshots"], Field(description="What to list.")
+    ] = "volumes",
+    volume_id: Annotated[
+        str | None, Field(pattern=UUID_PATTERN, description="kind=snapshots: this volume's.")
+    ] = None,
     page: PageNumber = 1,
     per_page: PerPage = 50,
     detail: Detail = False,
 ) -> ListResult:
-    """List volumes: id, name, region, GiB, attached droplet_ids, tags."""
+    """List volumes: id, name, region, GiB, attached droplet_ids, tags. kind=snapshots: volume
+    snapshots (resource_id: their volume, maybe deleted)."""
+    if kind == "snapshots":
+        if region or name:
+            raise ToolError("region and name filter volumes; for snapshots give volume_id.")
+        operation, filters = "snapshots.list", {"resource_type": "volume"}
+        if volume_id:
+            operation, filters = "volume_snapshots.list", {"volume_id": volume_id}
+        found = await fetch_list(
+            do, operation, "snapshots", page=page, per_page=per_page, all_pages=False, **filters
+        )
+        return list_result(found, (lambda s: s) if detail else snapshot_view, "volume snapshots")
+    if volume_id:
+        raise ToolError("volume_id lists a volume's snapshots: add kind=snapshots.")
     found = await fetch_list(
         do,
         "volumes.list",
@@ -380,31 +401,101 @@ async def volume_action(
 # -- delete ----------------------------------------------------------------------------------
 
 
-async def plan_volume_delete(do: DOAccess, volume_id: str, **_: Any) -> Plan:
-    volume = await _get(do, volume_id)
-    attached = volume.get("droplet_ids")
-    if attached:
+def _refuse_attached(volume: dict[str, Any]) -> None:
+    if volume.get("droplet_ids"):
         raise ToolError(
             f"Volume {volume.get('name')} is attached to {_attached(volume)}; nothing was "
             "deleted. Detach it first (volume_action type=detach), then delete it."
         )
+
+
+async def plan_volume_delete(
+    do: DOAccess,
+    volume_id: str | None = None,
+    snapshot_id: str | None = None,
+    name: str | None = None,
+    region: str | None = None,
+    **_: Any,
+) -> Plan:
+    """One of: a volume by id, a volume by name and region, a volume snapshot by id."""
+    by_name = (name or region) and not (volume_id or snapshot_id)
+    if by_name and not (name and region):
+        raise ToolError("Deleting by name needs both name and region.")
+    which, _value = require_one(volume_id=volume_id, snapshot_id=snapshot_id, name=name)
+    if which == "snapshot_id":
+        if region:
+            raise ToolError("region goes with name; a snapshot is deleted by snapshot_id alone.")
+        snapshot = (
+            await do.call(
+                "volume_snapshots.get_by_id",
+                snapshot_id=snapshot_id,
+                subject=f"volume snapshot {snapshot_id}",
+                lookup_hint=SNAPSHOT_LOOKUP,
+            )
+        )["snapshot"]
+        tags = tuple(snapshot.get("tags") or ())
+        target = Target("volume snapshot", snapshot_id, snapshot.get("name", ""), tags)
+        return Plan(
+            "delete",
+            "delete",
+            (target,),
+            extra="Its data is gone for good; volumes restored from it stay.",
+            requests=(("volume_snapshots.delete_by_id", {"snapshot_id": snapshot_id}),),
+        )
+    if which == "volume_id":
+        if region:
+            raise ToolError("region goes with name; a volume_id alone names the volume.")
+        volume = await _get(do, volume_id)
+        _refuse_attached(volume)
+        request = ("volumes.delete", {"volume_id": volume_id})
+    else:
+        found = await do.list_page("volumes.list", "volumes", name=name, region=region)
+        named = [
+            v
+            for v in found.items
+            if v.get("name") == name and (v.get("region") or {}).get("slug") == region
+        ]
+        if not named:
+            raise ToolError(
+                f"No volume named {name!r} in {region}; nothing was deleted "
+                f"(volume_list region={region} shows its volumes)."
+            )
+        for volume in named:  # one: a name is unique in its region
+            _refuse_attached(volume)
+        volume = named[0]
+        request = ("volumes.delete_by_name", {"name": name, "region": region})
     return Plan(
         "delete",
         "delete",
         (_target(volume),),
         extra="Its data is gone for good; its snapshots stay.",
-        requests=(("volumes.delete", {"volume_id": volume_id}),),
+        requests=(request,),
     )
 
 
 @TOOLSET.tool(Access.DESTRUCTIVE, idempotent=True, plan=plan_volume_delete)
-async def volume_delete(do: DOAccess, volume_id: VolumeId, plan: Plan | None = None) -> ItemResult:
-    """Delete a detached volume and its data (snapshots stay)."""
-    plan = plan or await plan_volume_delete(do, volume_id)
-    await do.call(
-        "volumes.delete", volume_id=volume_id, subject=f"volume {volume_id}", lookup_hint=LOOKUP
-    )
-    name = plan.targets[0].name
-    return ItemResult(item={"id": volume_id, "name": name, "deleted": True}).titled(
-        f"Volume {name} ({volume_id}) deleted."
+async def volume_delete(
+    do: DOAccess,
+    volume_id: Annotated[
+        str | None, Field(pattern=UUID_PATTERN, description="Volume id (UUID).")
+    ] = None,
+    snapshot_id: Annotated[
+        str | None, Field(pattern=UUID_PATTERN, description="Or a volume snapshot's id.")
+    ] = None,
+    name: Annotated[str | None, Field(description="Or the volume's name, with region.")] = None,
+    region: Annotated[str | None, Field(description="Region slug of name.")] = None,
+    plan: Plan | None = None,
+) -> ItemResult:
+    """Delete a detached volume and its data (snapshots stay): by id, or by name and region. Or
+    delete a volume snapshot (snapshot_id)."""
+    plan = plan or await plan_volume_delete(do, volume_id, snapshot_id, name, region)
+    ((operation, request),) = plan.requests
+    (target,) = plan.targets
+    if operation == "volume_snapshots.delete_by_id":
+        about = {"subject": f"volume snapshot {target.id}", "lookup_hint": SNAPSHOT_LOOKUP}
+    else:
+        about = {"subject": f"volume {target.name or target.id}", "lookup_hint": LOOKUP}
+    await do.call(operation, **request, **about)
+    return ItemResult(item={"id": target.id, "name": target.name, "deleted": True}).titled(
+        f"{target.kind.capitalize()} {target.name} ({target.id}) deleted."
     )

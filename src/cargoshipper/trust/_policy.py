@@ -315,7 +315,7 @@ class Policy:
     ) -> None:
         """Argument-dependent effects that need a look at the current state, and the cost."""
         op = verdict.operation
-        if op == "kubernetes.update_node_pool" and "count" in body:
+        if op == "kubernetes.update_node_pool" and ("count" in body or "max_nodes" in body):
             pool = await _fetch_raw(
                 do,
                 "kubernetes.get_node_pool",
@@ -323,15 +323,17 @@ class Policy:
                 cluster_id=params.get("cluster_id"),
                 node_pool_id=params.get("node_pool_id"),
             )
-            if int(body["count"]) < int(pool.get("count") or 0):
+            ceiling = _ceiling(pool | body)  # what it may grow to, autoscaling included
+            if int(body.get("count") or pool.get("count") or 0) < int(pool.get("count") or 0):
                 verdict.effect, verdict.what = "destroy", "shrink a node pool"
                 verdict.guarded = True
-            elif int(body["count"]) == int(pool.get("count") or 0):
+            elif ceiling <= _ceiling(pool):
                 verdict.effect = "write"
-            verdict.cost = await _pool_cost(do, pool, int(body["count"]))
-        if op in EDGE_UPDATES or op == "firewalls.delete_rules":
+            verdict.cost = await _pool_cost(do, pool, ceiling, _ceiling(pool))
+        if op in EDGE_UPDATES or op in ("firewalls.delete_rules", TRUSTED_SOURCES):
             await _refine_edge(do, verdict, params, body)
-        if self._drops_protection(verdict, body):
+        pool_tags = op in ("kubernetes.update_node_pool", "kubernetes.add_node_pool")
+        if not pool_tags and self._drops_protection(verdict, body):  # a pool's tags are its own
             verdict.effect, verdict.what = "unprotect", "remove the protected tag"
         if verdict.cost is None:
             verdict.cost = await request_cost(do, verdict, params, body)
@@ -455,11 +457,20 @@ async def size_prices(do: DOAccess) -> dict[str, dict[str, Any]]:
     return {size["slug"]: size for size in sizes}
 
 
-async def _pool_cost(do: DOAccess, pool: dict[str, Any], count: int) -> Cost | None:
+def _ceiling(pool: dict[str, Any]) -> int:
+    """The most nodes a pool can run: its max_nodes when it autoscales, else its count."""
+    if pool.get("auto_scale") and pool.get("max_nodes"):
+        return int(pool["max_nodes"])
+    return int(pool.get("count") or 0)
+
+
+async def _pool_cost(
+    do: DOAccess, pool: dict[str, Any], count: int, before: int | None = None
+) -> Cost | None:
     size = (await size_prices(do)).get(pool.get("size", ""))
     if size is None:
         return None
-    before = int(pool.get("count") or 0)
+    before = int(pool.get("count") or 0) if before is None else before
     cost = pricing.size_cost(size, count - before) if count != before else None
     if cost is None:
         return None
@@ -475,6 +486,7 @@ EDGE_UPDATES = {
     "firewalls.update": ("firewalls.get", "firewall_id", "firewall"),
     "load_balancers.update": ("load_balancers.get", "lb_id", "load_balancer"),
 }
+TRUSTED_SOURCES = "databases.update_firewall_rules"
 
 
 async def _refine_edge(
@@ -486,6 +498,14 @@ async def _refine_edge(
     if op == "firewalls.delete_rules":
         if not body.get("inbound_rules"):
             verdict.effect, verdict.what = "write", "remove outbound firewall rules"
+        return
+    if op == TRUSTED_SOURCES:  # keeping every rule of a closed cluster only lets more in
+        uuid = params.get("database_cluster_uuid")
+        found = await do.call("databases.list_firewall_rules", database_cluster_uuid=uuid)
+        current = [{k: r.get(k) for k in ("type", "value")} for r in found.get("rules") or ()]
+        new = [{k: r.get(k) for k in ("type", "value")} for r in body.get("rules") or ()]
+        if current and not _canonical(current) - _canonical(new):
+            verdict.effect, verdict.what = "write", "add trusted sources to a database cluster"
         return
     lookup, param, key = EDGE_UPDATES[op]
     current = await _fetch_raw(do, lookup, key, **{param: params.get(param)})
@@ -646,11 +666,13 @@ async def _database_resize_cost(
         "database",
         database_cluster_uuid=params.get("database_cluster_uuid"),
     )
-    old = pricing.database_cost(str(cluster.get("size")), int(cluster.get("num_nodes") or 1))
-    new = pricing.database_cost(
-        str(body.get("size") or cluster.get("size")),
-        int(body.get("num_nodes") or cluster.get("num_nodes") or 1),
-    )
+    nodes_before = int(cluster.get("num_nodes") or 1)
+    nodes_after = int(body.get("num_nodes") or nodes_before)
+    old = pricing.database_cost(str(cluster.get("size")), nodes_before)
+    new = pricing.database_cost(str(body.get("size") or cluster.get("size")), nodes_after)
+    if nodes_after < nodes_before:  # fewer nodes lose standbys, priced or not
+        verdict.effect, verdict.what = "destroy", "shrink a database cluster"
+        verdict.guarded = True
     if old is None or new is None:
         return None
     if new.monthly < old.monthly:
