@@ -22,6 +22,8 @@ BUDGET_TOOLSET = {
     "firewalls": 5_000,
     "load_balancers": 5_000,
     "databases": 6_000,
+    "projects": 5_000,
+    "monitoring": 5_000,
 }
 
 

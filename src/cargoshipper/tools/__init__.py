@@ -13,6 +13,8 @@ from . import (
     images,
     kubernetes,
     load_balancers,
+    monitoring,
+    projects,
     volumes,
     vpcs,
 )
@@ -30,5 +32,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     firewalls.TOOLSET,
     load_balancers.TOOLSET,
     databases.TOOLSET,
+    projects.TOOLSET,
+    monitoring.TOOLSET,
     api.TOOLSET,
 )

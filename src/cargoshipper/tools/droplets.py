@@ -31,6 +31,7 @@ from ._common import (
     require_one,
     unfinished_message,
 )
+from .projects import ProjectChoice, chosen_project, put_in_project, urn
 
 TOOLSET = Toolset("droplets", "Droplets (virtual machines): list, create, power, resize, delete.")
 
@@ -310,12 +311,14 @@ async def droplet_create(
     allow_duplicate_name: Annotated[
         bool, Field(description="Create even if a droplet with this name exists.")
     ] = False,
+    project: ProjectChoice = None,
     wait: Wait = True,
     timeout: WaitTimeout = 300,
 ) -> ActionResult:
     """Create one droplet (name) or several (names). By default waits until they are active and
     returns their IPs. Refuses a name that already exists unless allow_duplicate_name."""
     targets, body = _create_request(locals())  # every argument of this call
+    place = await chosen_project(do, project)
     if not allow_duplicate_name:
         await _refuse_existing_names(do, targets)
     try:
@@ -339,15 +342,17 @@ async def droplet_create(
         {"id": a["id"], "type": a.get("rel", "create")}
         for a in (created.get("links") or {}).get("actions", [])
     ]
+    urns = [urn("droplet", droplet["id"]) for droplet in droplets]
     if not wait:
-        return ActionResult(
+        started = ActionResult(
             done=False,
             actions=actions,
             resources=[droplet_view(d) for d in droplets],
             message="Create started; droplet_get shows when it is active.",
         ).titled(f"Creating {len(droplets)} droplet(s).")
+        return await put_in_project(do, place, urns, started)
     waits = [await _wait_active(do, droplet["id"], timeout) for droplet in droplets]
-    return _create_result(waits, actions)
+    return await put_in_project(do, place, urns, _create_result(waits, actions))
 
 
 async def _wait_active(do: DOAccess, droplet_id: int, timeout: float) -> Waited:

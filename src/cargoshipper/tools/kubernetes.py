@@ -30,6 +30,7 @@ from ._common import (
     fetch_list,
     list_result,
 )
+from .projects import ProjectChoice, chosen_project, put_in_project, urn
 
 #: Opt-in (``--toolsets kubernetes`` or ``all``): the default tool list has a 30,000 budget.
 TOOLSET = Toolset("kubernetes", "Kubernetes (DOKS) clusters and node pools.", default=False)
@@ -544,6 +545,7 @@ async def kubernetes_cluster_create(
     ha: Annotated[bool, Field(description="HA control plane (+$40/month).")] = False,
     auto_upgrade: Annotated[bool, Field(description="Apply patch releases.")] = False,
     tags: Annotated[list[str] | None, Field(description="Cluster tags.")] = None,
+    project: ProjectChoice = None,
     wait: Wait = True,
     timeout: WaitTimeout = 900,
     plan: Plan | None = None,
@@ -553,6 +555,7 @@ async def kubernetes_cluster_create(
     arguments = {key: value for key, value in locals().items() if key not in ("do", "plan")}
     plan = plan or await plan_create(do, **arguments)
     ((operation, request),) = plan.requests
+    place = await chosen_project(do, project)
     clusters = (await do.list_all("kubernetes.list_clusters", "kubernetes_clusters")).items
     same = next((c for c in clusters if c.get("name") == name), None)
     if same:
@@ -585,9 +588,10 @@ async def kubernetes_cluster_create(
         message = _failure(f"Creating cluster {name}", cluster, waited, created=True)
     else:
         message = _unfinished(f"Creating {what}", waited)
-    return ActionResult(
+    result = ActionResult(
         done=done, actions=[], resources=[cluster_view(cluster)], message=message
     ).titled(message)
+    return await put_in_project(do, place, [urn("k8s", cluster["id"])], result)
 
 
 # -- change ----------------------------------------------------------------------------------

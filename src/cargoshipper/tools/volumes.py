@@ -32,6 +32,7 @@ from ._common import (
     require_one,
     unfinished_message,
 )
+from .projects import ProjectChoice, chosen_project, put_in_project, urn
 
 TOOLSET = Toolset("volumes", "Block storage volumes: create, attach, resize, snapshot, delete.")
 
@@ -226,9 +227,11 @@ async def volume_create(
     snapshot_id: Annotated[str | None, Field(description="Restore this volume snapshot.")] = None,
     description: Annotated[str | None, Field(description="Free text.")] = None,
     tags: Annotated[list[str] | None, Field(description="e.g. ['db'].")] = None,
+    project: ProjectChoice = None,
 ) -> ActionResult:
     """Create a volume; about $0.10/GiB-month (published price, not from the API)."""
     body = _create_body(locals())
+    place = await chosen_project(do, project)
     found = await do.list_page("volumes.list", "volumes", name=name, region=region)
     same = [
         v
@@ -251,7 +254,8 @@ async def volume_create(
     created = created["volume"]
     view = volume_view(created)
     message = f"Created volume {view['name']} ({view['id']}), {view.get('size_gigabytes')} GiB."
-    return ActionResult(done=True, actions=[], resources=[view], message=message).titled(message)
+    result = ActionResult(done=True, actions=[], resources=[view], message=message)
+    return await put_in_project(do, place, [urn("volume", view["id"])], result.titled(message))
 
 
 def _refuse_existing(name: str, region: str, volume_id: str | None) -> NoReturn:
