@@ -119,3 +119,61 @@ def legacy_initialize(url: str) -> httpx2.Response:
         },
         timeout=10,
     )
+
+
+@contextlib.contextmanager
+def token_proxy(
+    routes: Mapping[str, str], default: str
+) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """A loopback HTTP proxy in front of sandboxes: each request goes to the base URL its bearer
+    token maps to in ``routes`` (other tokens to ``default``). Yields the proxy's URL and the
+    list of (token, method, path) it forwarded, in order."""
+    import http.client
+    import threading
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[tuple[str, str, str]] = []
+    hop_by_hop = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+
+        def _forward(self) -> None:
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            seen.append((token, self.command, self.path.split("?", 1)[0]))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in hop_by_hop}
+            target = urllib.parse.urlsplit(routes.get(token, default))
+            upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+            try:
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                answer = response.read()
+            finally:
+                upstream.close()
+            self.send_response_only(response.status)
+            for name, value in response.getheaders():
+                if name.lower() not in hop_by_hop:
+                    self.send_header(name, value)
+            if response.status not in (204, 304):
+                self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            if answer and response.status not in (204, 304):
+                self.wfile.write(answer)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    proxy.daemon_threads = True
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{proxy.server_address[1]}", seen
+    finally:
+        proxy.shutdown()
+        proxy.server_close()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
+import ipaddress
 import json
 import logging
 import math
@@ -13,7 +15,7 @@ import socket
 import sys
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import anyio
 
@@ -31,10 +33,9 @@ from .config import (
     trust_options,
 )
 
-if TYPE_CHECKING:
-    from mcp.server import MCPServer
-
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 CALL_BUDGET_VARIABLE = "CARGOSHIPPER_CALL_BUDGET"
 
 
@@ -90,6 +91,11 @@ SECONDS = _number(float, lambda seconds: seconds > 0, "a number of seconds above
 DURATION = _number(float, lambda seconds: seconds >= 0, "a number of seconds (0 or more)")
 
 
+def _names(text: str) -> list[str]:
+    """A comma-separated list (``a.example,b.example:8000``), blanks dropped."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="cargoshipper",
@@ -112,7 +118,26 @@ def _parser() -> argparse.ArgumentParser:
         help="stdio: for an MCP host that starts this command (default); http: Streamable "
         "HTTP on --host and --port",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP bind address (default 127.0.0.1); any other than loopback needs "
+        "--allowed-hosts, and every caller then sends its own DigitalOcean token",
+    )
+    serve.add_argument(
+        "--allowed-hosts",
+        type=_names,
+        metavar="HOST[:PORT],...",
+        help="HTTP: the Host names clients reach this server by (HOST:* for any port); others "
+        "get 421. Given, every caller must send its own token, also on loopback (behind a proxy)",
+    )
+    serve.add_argument(
+        "--allowed-origins",
+        type=_names,
+        metavar="ORIGIN,...",
+        help="HTTP: browser origins allowed to call (e.g. https://app.example.com); others get "
+        "403 (default: none with --allowed-hosts, else loopback ones)",
+    )
     serve.add_argument(
         "--port",
         type=PORT,
@@ -340,8 +365,11 @@ def _toolset_names() -> list[str]:
     return toolset_names()
 
 
-def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
-    """Settings for a real API (token required) or the sandbox URL in ``overrides``."""
+def settings_from(
+    args: argparse.Namespace, token_required: bool = True, **overrides: Any
+) -> Settings:
+    """Settings for a real API (a token, unless not ``token_required``: then "" without one)
+    or the sandbox URL in ``overrides``."""
     names = (
         "read_only",
         "toolsets",
@@ -363,9 +391,10 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     if overrides.get("sandbox"):
         return Settings(token=SANDBOX_TOKEN, **options, **overrides)
     found = token_from_env()
-    if found is None:
+    if found is None and token_required:
         raise ConfigError(MISSING_TOKEN_HELP)
-    return Settings(token=found[1], api_url=_api_url(args.api_url), **options, **overrides)
+    token = found[1] if found else ""
+    return Settings(token=token, api_url=_api_url(args.api_url), **options, **overrides)
 
 
 def _call_budget(args: argparse.Namespace) -> float | None:
@@ -394,10 +423,10 @@ def _api_url(flag: str | None) -> str:
 
 
 @contextlib.contextmanager
-def connection(args: argparse.Namespace) -> Iterator[Settings]:
+def connection(args: argparse.Namespace, token_required: bool = True) -> Iterator[Settings]:
     """Settings for this command, starting the sandbox first when asked for."""
     if not args.sandbox:
-        yield settings_from(args)
+        yield settings_from(args, token_required)
         return
     if args.api_url:
         raise ConfigError(
@@ -416,39 +445,68 @@ def connection(args: argparse.Namespace) -> Iterator[Settings]:
 def _serve(args: argparse.Namespace) -> int:
     from .server import build_server
 
+    if args.transport == "http":
+        return _serve_http(args)
     with connection(args) as settings:
-        server = build_server(settings)
-        if args.transport == "stdio":
-            server.run("stdio")
-            return 0
-        with _listen(args.host, args.port) as sock:
-            where = "the sandbox" if settings.sandbox else settings.api_url
-            _serve_http(server, sock, args, where)
+        build_server(settings).run("stdio")
     return 0
 
 
-def _serve_http(
-    server: MCPServer, sock: socket.socket, args: argparse.Namespace, where: str
-) -> None:
-    """Streamable HTTP on ``sock``, bound already so that the banner names the real port."""
+def _serve_http(args: argparse.Namespace) -> int:
+    """Streamable HTTP. Single-user on loopback: a caller without a token of its own is served
+    with the server's. Hosted (another address, or ``--allowed-hosts``): every caller sends its
+    own token, and the server's is never used."""
     import uvicorn
 
-    port = sock.getsockname()[1]
+    from .server import build_server, http_app
+
+    hosted = bool(args.allowed_hosts) or not _is_loopback(args.host)
+    if hosted and not args.allowed_hosts:
+        raise ConfigError(
+            f"--host {args.host} is reachable from other machines: name the host names clients "
+            "use with --allowed-hosts HOST[:PORT],... (DNS-rebinding protection)"
+        )
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(
-        f"CargoShipper MCP on http://{host}:{port}/mcp (Streamable HTTP), managing {where}.\n"
-        "Connect an MCP client to that URL; Ctrl-C stops.",
-        file=sys.stderr,
-        flush=True,
-    )
-    app = server.streamable_http_app(
-        host=args.host,  # 127.0.0.1/localhost/::1: the SDK's DNS-rebinding checks
-        max_sessions=args.max_sessions,
-        session_idle_timeout=args.session_idle_timeout,
-    )
-    log_level = server.settings.log_level.lower()
-    config = uvicorn.Config(app, host=args.host, port=port, log_level=log_level)
-    anyio.run(uvicorn.Server(config).serve, [sock])
+    with connection(args, token_required=not hosted) as settings:
+        if hosted:
+            settings = dataclasses.replace(settings, token="")  # callers bring their own
+        server = build_server(settings)
+        app = http_app(
+            server,
+            allowed_hosts=args.allowed_hosts or [*LOOPBACK_HOSTS, f"{host}:*"],
+            allowed_origins=args.allowed_origins or ([] if hosted else LOOPBACK_ORIGINS),
+            max_sessions=args.max_sessions,
+            session_idle_timeout=args.session_idle_timeout,
+        )
+        with _listen(args.host, args.port) as sock:
+            port = sock.getsockname()[1]  # bound already, so the banner names the real port
+            where = "the sandbox" if settings.sandbox else settings.api_url
+            callers = (
+                f"Hosted for {', '.join(args.allowed_hosts)}: every caller sends its own "
+                "DigitalOcean token (Authorization: Bearer ...); the server's is not used."
+                if hosted
+                else "A caller's own token (Authorization: Bearer ...) is used for its calls; "
+                "without one, the server's."
+            )
+            print(
+                f"CargoShipper MCP on http://{host}:{port}/mcp (Streamable HTTP), managing "
+                f"{where}.\n{callers}\nConnect an MCP client to that URL; Ctrl-C stops.",
+                file=sys.stderr,
+                flush=True,
+            )
+            log_level = server.settings.log_level.lower()
+            config = uvicorn.Config(app, host=args.host, port=port, log_level=log_level)
+            anyio.run(uvicorn.Server(config).serve, [sock])
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost
+        return False
 
 
 def _listen(host: str, port: int) -> socket.socket:

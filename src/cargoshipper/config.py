@@ -26,7 +26,7 @@ class ConfigError(Exception):
 class Settings:
     """Everything the server needs to know, decided before it starts."""
 
-    token: str = field(repr=False)
+    token: str = field(repr=False)  # the server's own; "": none (over HTTP, callers send theirs)
     api_url: str = DEFAULT_API_URL
     sandbox: bool = False
     connect_timeout: float = 10.0

@@ -1,23 +1,36 @@
-"""Assembles the MCP server: the enabled tools, each bound once through the trust guard."""
+"""Assembles the MCP server: the enabled tools, each bound once through the trust guard; over
+HTTP, each request's tenant (its caller's token) and the allowed hosts."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
 
 from . import __version__
-from .access import DOAccess
+from .access import DOAccess, tenant_of
 from .config import Settings
 from .registry import Access, ToolSpec
 from .tool_arguments import check_arguments
 from .tools import TOOLSETS
 from .trust import Guard
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 INSTRUCTIONS = (
     "CargoShipper manages one DigitalOcean account. Tools are named <resource>_<verb>. "
@@ -196,3 +209,72 @@ class _RefuseHidden:
                 f"Add it to --toolsets (or CARGOSHIPPER_TOOLSETS) to use it."
             )
         return CallToolResult(content=[TextContent(type="text", text=why)], is_error=True)
+
+
+# -- HTTP: who calls, from where ---------------------------------------------------------------
+
+#: A bearer token as DigitalOcean could issue it (``dop_v1_...``; the sandbox takes any): printable
+#: ASCII without spaces, of a sane length. DigitalOcean itself judges whether it is valid.
+_PLAUSIBLE_TOKEN = re.compile(r"[!-~]{1,512}")
+NEEDS_TOKEN = "Send your DigitalOcean API token as 'Authorization: Bearer <token>'."
+
+
+def http_app(
+    server: MCPServer,
+    *,
+    allowed_hosts: list[str],
+    allowed_origins: list[str],
+    max_sessions: int,
+    session_idle_timeout: float,
+) -> Starlette:
+    """The Streamable HTTP app: DNS-rebinding protection for ``allowed_hosts`` (421 otherwise)
+    and ``allowed_origins`` (403 otherwise), and every request's tenant from its bearer token.
+
+    A request without a token is answered 401 (``WWW-Authenticate: Bearer``) before any tool
+    runs, unless the server has a token of its own to serve it with: the CLI gives it one only
+    on loopback. The guard reads the token back with ``get_access_token()``.
+    """
+    security = TransportSecuritySettings(
+        allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
+    )
+    app = server.streamable_http_app(
+        transport_security=security,
+        max_sessions=max_sessions,
+        session_idle_timeout=session_idle_timeout,
+    )
+    app.add_middleware(AuthContextMiddleware)  # inner: get_access_token() in the tool calls
+    optional = bool(server.guard.settings.token)
+    app.add_middleware(
+        AuthenticationMiddleware, backend=_CallerToken(optional), on_error=_unauthorized
+    )
+    return app
+
+
+class _CallerToken(AuthenticationBackend):
+    """The caller's bearer token, or none where the server's own may serve (``optional``).
+
+    A malformed ``Authorization`` header is refused even then: the server's token must never
+    stand in for a token the caller got wrong."""
+
+    def __init__(self, optional: bool) -> None:
+        self._optional = optional
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Any] | None:
+        header = conn.headers.get("authorization")
+        if header is None and self._optional:
+            return None
+        scheme, _, token = (header or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not _PLAUSIBLE_TOKEN.fullmatch(token):
+            raise AuthenticationError(NEEDS_TOKEN)
+        tenant = tenant_of(token)  # also binds legacy sessions and request state to the tenant
+        caller = AccessToken(token=token, client_id=tenant, subject=tenant, scopes=[])
+        return AuthCredentials(), AuthenticatedUser(caller)
+
+
+def _unauthorized(_conn: HTTPConnection, error: AuthenticationError) -> JSONResponse:
+    return JSONResponse(
+        {"error": "invalid_token", "error_description": str(error)},
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{error}"'},
+    )

@@ -4,11 +4,12 @@ Client construction, one error type, retries that never duplicate a create, rate
 tracking, pagination and waiting for long operations all live here, once.
 """
 
-from ._access import DOAccess, Gate
+from ._access import DOAccess, Gate, tenant_of
 from ._errors import DOError, Refused
 from ._journal import Change, journal
 from ._pagination import MAX_PER_PAGE, Page
 from ._ratelimit import RateLimit, request_ids
+from ._tenants import Tenants
 from ._waiting import Progress, Waited
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "Progress",
     "RateLimit",
     "Refused",
+    "Tenants",
     "Waited",
     "journal",
     "request_ids",
+    "tenant_of",
 ]

@@ -1,9 +1,10 @@
-"""The facade every tool uses to reach DigitalOcean: one object per server."""
+"""The facade every tool uses to reach DigitalOcean: one object per token (see ``_tenants``)."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -44,6 +45,12 @@ async def reads_only(_access: DOAccess, operation: str, _params: dict[str, Any])
         raise Refused(f"Refused: {operation} is not a read, and no policy admits it.")
 
 
+def tenant_of(token: str) -> str:
+    """A token's tenant: its SHA-256 in hex, never the token (its first 12 characters name it
+    in the audit log and on the approval page)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _capture(pipeline_response: Any, body: Any, _headers: Any) -> tuple[int, Any, Any]:
     """pydo ``cls=`` hook: keep the status and headers next to the body."""
     http_response = pipeline_response.http_response
@@ -57,14 +64,20 @@ class DOAccess:
     error styles the operation uses.
     """
 
-    def __init__(self, settings: Settings, gate: Gate = reads_only) -> None:
+    def __init__(
+        self, settings: Settings, gate: Gate = reads_only, shares: DOAccess | None = None
+    ) -> None:
+        """``shares``: another tenant's access whose thread limit this one shares (one cap
+        for the process, whatever the number of tenants)."""
         self.settings = settings
         self.gate = gate
+        self.tenant = tenant_of(settings.token)
         self.rate_limit = RateLimitTracker()
         self.progress: Progress | None = None
         self.deadline: float | None = None  # time.monotonic() by which a tool call hands back
         self._client = _LazyClient(settings, self.rate_limit)
-        self._limits = _Limits(settings.api_threads, settings.per_operation_limit)
+        threads = shares._limits.threads if shares else anyio.CapacityLimiter(settings.api_threads)
+        self._limits = _Limits(threads, settings.per_operation_limit)
 
     def for_call(self, progress: Progress | None, budget: float) -> DOAccess:
         """A view of this object for one tool call: its waits report ``progress`` and, with
@@ -276,8 +289,8 @@ class _Limits:
     threads, and a call to any other endpoint still finds a thread.
     """
 
-    def __init__(self, threads: int, per_operation: int) -> None:
-        self.threads = anyio.CapacityLimiter(threads)
+    def __init__(self, threads: anyio.CapacityLimiter, per_operation: int) -> None:
+        self.threads = threads
         self._per_operation = per_operation
         self._operations: dict[str, anyio.CapacityLimiter] = {}
 

@@ -3,8 +3,10 @@
 A tool call that needs approval opens one ``PendingApproval`` (or finds the one an identical
 earlier call opened). A person decides it through a channel the agent cannot reach: the
 client's dialog, the approval page (whole page, or a link good for that one request), or
-``cargoshipper approve`` on a terminal. An approved request is used once, by a call with the
-same tool, the same arguments and the same preview.
+``cargoshipper approve`` on a terminal. An approved request is used once, by a call of the same
+tenant (the caller's token, see ``access/_tenants.py``) with the same tool, the same arguments
+and the same preview: one tenant's calls never find, see or use another tenant's requests. The
+page and the terminal (the operator's) list all of them.
 
 Nothing that approves (the page secret, a request's link secret) is ever put in a tool
 result, an error or an MCP log message; the public ``id`` only names the request.
@@ -26,9 +28,9 @@ Status = Literal["pending", "approved", "denied", "used", "expired"]
 Channel = Literal["dialog", "page", "terminal", "policy:never"]
 
 
-def fingerprint(tool: str, arguments: dict[str, Any]) -> str:
-    """A digest of the tool and its exact arguments."""
-    canonical = json.dumps([tool, arguments], sort_keys=True, default=str)
+def fingerprint(tool: str, arguments: dict[str, Any], tenant: str = "") -> str:
+    """A digest of the tenant, the tool and its exact arguments."""
+    canonical = json.dumps([tenant, tool, arguments], sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -45,6 +47,7 @@ class PendingApproval:
     page_only: bool  # protection changes: a dialog may not approve them
     created: float
     expires: float
+    tenant: str = ""  # whose call it is (see access/_tenants.py)
     status: Status = "pending"
     decided_by: str | None = None
     decided_at: float | None = None
@@ -54,6 +57,7 @@ class PendingApproval:
         """What the page and the terminal show (no secrets)."""
         return {
             "id": self.id,
+            "tenant": self.tenant[:12],
             "tool": self.tool,
             "preview": self.preview,
             "requests": self.requests,
@@ -86,13 +90,14 @@ class Approvals:
         preview: str,
         requests: list[dict[str, Any]],
         page_only: bool = False,
+        tenant: str = "",
     ) -> PendingApproval:
-        """The live entry for this exact call and preview (pending, approved, or denied and not
-        yet reported), or a new pending one.
+        """The live entry of ``tenant`` for this exact call and preview (pending, approved, or
+        denied and not yet reported), or a new pending one.
 
         A live entry for the same call whose preview differs (the resources changed since the
         person looked) is expired, so a decision never covers what the person did not see."""
-        key = fingerprint(tool, arguments)
+        key = fingerprint(tool, arguments, tenant)
         with self._lock:
             self._expire()
             for item in self._items.values():
@@ -112,6 +117,7 @@ class Approvals:
                 page_only=page_only,
                 created=now,
                 expires=now + self._ttl,
+                tenant=tenant,
             )
             self._items[item.id] = item
             return item

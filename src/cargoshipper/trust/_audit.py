@@ -113,6 +113,8 @@ def _format(record: dict[str, Any]) -> str:
         return f"TORN LINE (unreadable, left by a crash or a full disk): {record.get('raw', '')}"
     when = str(record.get("time", ""))[:19].replace("T", " ")
     parts = [when, f"{record.get('event', '?'):<8}", str(record.get("tool", "?"))]
+    if tenant := record.get("tenant"):  # whose token: the first 12 hex digits of its SHA-256
+        parts.append(f"tenant {tenant}")
     if arguments := record.get("arguments"):
         parts.append(" ".join(f"{k}={json.dumps(v)}" for k, v in arguments.items()))
     if approval := record.get("approval"):

@@ -15,6 +15,9 @@ While a person decides, the call waits with progress up to ``approval_wait`` sec
 returns a normal result saying nothing was done and what is pending; the agent calls again
 with the same arguments and the approval is matched by the exact call. Approved requests are
 then let through by the policy (``grant``), once each; nothing else that needs approval is.
+
+Each call runs as its tenant: over HTTP the DOAccess of its caller's token
+(``access/_tenants.py``), else the server's. Its approvals and audit lines are that tenant's.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import anyio
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import AcceptedElicitation, Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import (
@@ -46,7 +50,7 @@ from mcp.types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
-from ..access import Change, DOAccess, DOError, Refused, journal, request_ids
+from ..access import Change, DOAccess, DOError, Refused, Tenants, journal, request_ids
 from ..config import Settings
 from ..registry import Access, ToolSpec
 from ._approvals import Approvals, PendingApproval
@@ -67,6 +71,8 @@ CONFIRM_SCHEMA = {
 
 #: When the running tool call started (time.monotonic()), for its budget.
 _CALL_STARTED: ContextVar[float] = ContextVar("cargoshipper_call_started")
+#: The running tool call's tenant: the DOAccess of its caller's token.
+_TENANT: ContextVar[DOAccess] = ContextVar("cargoshipper_tenant")
 
 
 class Confirm(BaseModel):
@@ -82,11 +88,17 @@ class Guard:
         self.settings = settings
         self.policy = Policy(settings)
         access.gate = self.policy.admit
-        self.access = access
+        self.tenants = Tenants(access)
         self.approvals = Approvals(settings.confirmation_ttl)
         self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
         self.page: Any = None  # the ApprovalPage, once the server's lifespan started it
         self._create_locks: dict[str, anyio.Lock] = {}
+
+    @property
+    def access(self) -> DOAccess:
+        """The running call's tenant: its caller's token over HTTP, else (stdio, in-memory,
+        outside a call) the server's own."""
+        return _TENANT.get(self.tenants.default)
 
     # -- binding -----------------------------------------------------------------------------
 
@@ -107,6 +119,11 @@ class Guard:
         @functools.wraps(spec.fn)
         async def tool(ctx: Context, **arguments: Any) -> Any:
             _CALL_STARTED.set(time.monotonic())
+            caller = get_access_token()  # over HTTP: the caller's bearer token (server.py)
+            try:
+                _TENANT.set(self.tenants.get(caller.token if caller else None))
+            except Refused as error:
+                raise ToolError(str(error)) from None
             async with self._one_at_a_time(spec, arguments):
                 if spec.plan is None:
                     return await self._run(spec, ctx, arguments, None, "not needed", [])
@@ -134,7 +151,7 @@ class Guard:
             yield
             return
         named = arguments.get("name") or arguments.get("names") or arguments
-        key = f"{spec.name}:{json.dumps(named, sort_keys=True, default=str)}"
+        key = f"{self.access.tenant}:{spec.name}:{json.dumps(named, sort_keys=True, default=str)}"
         lock = self._create_locks.setdefault(key, anyio.Lock())
         try:
             async with lock:
@@ -168,8 +185,9 @@ class Guard:
             raise ToolError(UNPROTECT_REFUSAL)
         if self.settings.confirm == "never" and not unprotects:
             return await self._run(spec, ctx, call, plan, "policy:never (--confirm never)", keys)
+        requests = [v.as_dict() for v in verdicts]
         item = self.approvals.open(
-            spec.name, arguments, preview, [v.as_dict() for v in verdicts], unprotects
+            spec.name, arguments, preview, requests, unprotects, tenant=self.access.tenant
         )
         if not item.notes.get("audited"):
             item.notes["audited"] = True
@@ -422,7 +440,8 @@ class Guard:
         if self.audit is None or is_read:
             return call_id
         call_id = call_id or self.audit.new_call_id()
-        fields: dict[str, Any] = {"tool": spec.name, "arguments": redact(arguments)}
+        fields: dict[str, Any] = {"tool": spec.name, "tenant": self.access.tenant[:12]}
+        fields["arguments"] = redact(arguments)
         fields["api"] = "sandbox" if self.settings.sandbox else self.settings.api_url
         if approval:
             fields["approval"] = approval
