@@ -36,6 +36,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from .trust._shared import SharedStateDown
+
 if TYPE_CHECKING:
     from .trust._approvals import Approvals, PendingApproval
 
@@ -133,7 +135,8 @@ class ApprovalPage:
                 Route("/r/{link}", self._link, methods=["GET", "POST"]),
                 Route("/api/pending", self._api_pending, methods=["GET"]),
                 Route("/api/decide/{id}", self._api_decide, methods=["POST"]),
-            ]
+            ],
+            exception_handlers={SharedStateDown: _state_down},
         )
 
     # -- public ----------------------------------------------------------------------------
@@ -280,26 +283,26 @@ class ApprovalPage:
         form = await request.form()
         if not _same(str(form.get("csrf", "")), self._csrf(approval_id)):
             return PlainTextResponse("This form is stale; reload the page.", 403)
-        result, status = self._apply(approval_id, form.get("decision"), "page")
+        result, status = await self._apply(approval_id, form.get("decision"), "page")
         return await self._page(result, status)
 
     async def _link(self, request: Request) -> PlainTextResponse | HTMLResponse:
-        item = self._approvals.by_link(request.path_params["link"])
+        item = await self._approvals.aby_link(request.path_params["link"])
         if item is None or (request.method == "GET" and item.status != "pending"):
             return PlainTextResponse(UNKNOWN_LINK, 404)
         result, status = None, 200
         if request.method == "POST":
             form = await request.form()
-            result, status = self._apply(item.id, form.get("decision"), "page")
+            result, status = await self._apply(item.id, form.get("decision"), "page")
         body = _result(result) + self._section(item, request.url.path)
         return HTMLResponse(_document(f"CargoShipper: {item.tool}", body), status)
 
-    def _apply(self, approval_id: str, decision: object, channel: str) -> tuple[str, int]:
+    async def _apply(self, approval_id: str, decision: object, channel: str) -> tuple[str, int]:
         """Decide; the result text and HTTP status."""
         if decision not in ("approve", "deny"):
             return "Choose approve or deny.", 400
         try:
-            item = self._approvals.decide(approval_id, decision == "approve", channel)
+            item = await self._approvals.adecide(approval_id, decision == "approve", channel)
         except LookupError:
             return f"{approval_id} is no longer pending (decided, used or expired).", 409
         except PermissionError as error:
@@ -307,7 +310,7 @@ class ApprovalPage:
         return item.status, 200
 
     async def _page(self, result: str | None = None, status: int = 200) -> HTMLResponse:
-        pending = self._approvals.pending()
+        pending = await self._approvals.apending()
         sections = "".join(self._section(item, f"/decide/{item.id}") for item in pending)
         audit = await anyio.to_thread.run_sync(self._audit_lines)
         body = (
@@ -315,7 +318,7 @@ class ApprovalPage:
             + f"<h2>Waiting for you ({len(pending)})</h2>"
             + (sections or '<p>Nothing is waiting. <a href="/">Refresh</a></p>')
             + "<h2>Recent decisions</h2>"
-            + _recent(self._approvals.recent())
+            + _recent(await self._approvals.arecent())
             + "<h2>Audit log (latest last)</h2>"
             + f'<pre id="audit">{html.escape(audit)}</pre>'
         )
@@ -358,7 +361,7 @@ class ApprovalPage:
     async def _api_pending(self, request: Request) -> JSONResponse:
         if not self._bearer(request):
             return JSONResponse({"error": "unauthorized"}, 401)
-        return JSONResponse([item.public() for item in self._approvals.pending()])
+        return JSONResponse([item.public() for item in await self._approvals.apending()])
 
     async def _api_decide(self, request: Request) -> JSONResponse:
         if not self._bearer(request):
@@ -368,13 +371,18 @@ class ApprovalPage:
             decision = (await request.json()).get("decision")
         except (ValueError, AttributeError):
             decision = None
-        if self._approvals.get(approval_id) is None:
+        if await self._approvals.aget(approval_id) is None:
             return JSONResponse({"error": f"no request {approval_id}"}, 404)
-        result, status = self._apply(approval_id, decision, "terminal")
+        result, status = await self._apply(approval_id, decision, "terminal")
         if status != 200:
             return JSONResponse({"error": result}, status)
-        item = self._approvals.get(approval_id)
+        item = await self._approvals.aget(approval_id)
         return JSONResponse(item.public() if item else {"id": approval_id, "status": result})
+
+
+def _state_down(_request: Request, error: Exception) -> JSONResponse:
+    """The shared state (Redis) is unreachable: one line, nothing decided."""
+    return JSONResponse({"error": str(error)}, 503)
 
 
 # -- client of the JSON API (the CLI) --------------------------------------------------------

@@ -158,6 +158,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="HTTP: close a legacy session idle this long (default 600)",
     )
+    serve.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="share approvals, create locks and rate-limit readings with the other replicas "
+        "using this Redis (redis://HOST:PORT/DB; env CARGOSHIPPER_REDIS_URL); default: in "
+        "this process",
+    )
+    serve.add_argument(
+        "--state-key",
+        metavar="SECRET",
+        help="HTTP with --redis-url: the secret all replicas seal request state with "
+        "(env CARGOSHIPPER_STATE_KEY; prefer the variable: flags show in ps)",
+    )
     serve.set_defaults(handler=_serve)
 
     call = commands.add_parser(
@@ -448,8 +461,32 @@ def _serve(args: argparse.Namespace) -> int:
     if args.transport == "http":
         return _serve_http(args)
     with connection(args) as settings:
-        build_server(settings).run("stdio")
+        build_server(_replicas(settings, args)).run("stdio")
     return 0
+
+
+def _replicas(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``--redis-url`` and ``--state-key`` (or their variables) in the settings."""
+    redis_url = args.redis_url or os.environ.get("CARGOSHIPPER_REDIS_URL", "").strip() or None
+    state_key = args.state_key or os.environ.get("CARGOSHIPPER_STATE_KEY", "").strip() or None
+    if redis_url is None:
+        return dataclasses.replace(settings, state_key=state_key)
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("--redis-url must start with redis://, rediss:// or unix://")
+    try:
+        import redis.asyncio  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "--redis-url needs the Redis client: pip install 'cargoshipper[redis]'"
+        ) from None
+    if args.transport == "http" and not state_key:
+        raise ConfigError(
+            "--redis-url over HTTP needs --state-key (or CARGOSHIPPER_STATE_KEY): the same "
+            "secret on every replica, so each accepts the request state the others issue"
+        )
+    if state_key is not None and len(state_key) < 16:
+        raise ConfigError("--state-key must be at least 16 characters (a random secret)")
+    return dataclasses.replace(settings, redis_url=redis_url, state_key=state_key)
 
 
 def _serve_http(args: argparse.Namespace) -> int:
@@ -470,7 +507,7 @@ def _serve_http(args: argparse.Namespace) -> int:
     with connection(args, token_required=not hosted) as settings:
         if hosted:
             settings = dataclasses.replace(settings, token="")  # callers bring their own
-        server = build_server(settings)
+        server = build_server(_replicas(settings, args))
         app = http_app(
             server,
             allowed_hosts=args.allowed_hosts or [*LOOPBACK_HOSTS, f"{host}:*"],

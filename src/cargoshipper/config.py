@@ -54,6 +54,9 @@ class Settings:
     confirmation_ttl: float = 600.0  # how long a pending approval lives
     approval_wait: float = 45.0  # a call waits this long for a person, within 60 s timeouts
     approval_port: int = 0  # the loopback approval page (0: any free port)
+    # -- replicas (see the README's "Host it for a team") --
+    redis_url: str | None = field(default=None, repr=False)  # None: state in this process
+    state_key: str | None = field(default=None, repr=False)  # seals request state (HTTP)
 
 
 #: auto: the client's dialog where it has one, else the approval page; page: always the page

@@ -13,6 +13,7 @@ from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
@@ -142,12 +143,16 @@ def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) ->
     enabled = enabled_tools(settings) if tools is None else list(tools)
     hidden = {spec.name: spec for spec in all_tools() if spec not in enabled}
     guard = Guard(settings, DOAccess(settings))
+    # Replicas accept each other's request state only under one key and one server name (the
+    # state's audience): "cargoshipper" everywhere, the key from --state-key.
+    sealing = RequestStateSecurity(keys=[settings.state_key]) if settings.state_key else None
     server = CargoShipperServer(
         "cargoshipper",
         version=__version__,
         instructions=INSTRUCTIONS,
         middleware=[_RefuseHidden(hidden, settings)],
         lifespan=_approval_page(guard),
+        request_state_security=sealing,
     )
     server.guard = guard  # for tests and the CLI; never reachable over MCP
     for spec in enabled:
@@ -162,25 +167,36 @@ def build_server(settings: Settings, tools: Iterable[ToolSpec] | None = None) ->
 
 
 def _approval_page(guard: Guard) -> Any:
-    """The server's lifespan: the loopback approval page, unless nothing is ever asked."""
+    """The server's lifespan: the approval page; at the end, the shared state's connection
+    is closed."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[dict[str, Any]]:
-        settings = guard.settings
-        if settings.confirm == "never" or settings.read_only:
-            yield {}
-            return
-        from .approval_page import ApprovalPage
-
-        page = ApprovalPage(guard.approvals, settings.audit_log, port=settings.approval_port)
-        async with page:
-            guard.page = page
-            try:
+        try:
+            async with _page(guard):
                 yield {}
-            finally:
-                guard.page = None
+        finally:
+            await guard.state.close()
 
     return lifespan
+
+
+@contextlib.asynccontextmanager
+async def _page(guard: Guard) -> AsyncIterator[None]:
+    """The loopback approval page, unless nothing is ever asked."""
+    settings = guard.settings
+    if settings.confirm == "never" or settings.read_only:
+        yield
+        return
+    from .approval_page import ApprovalPage
+
+    page = ApprovalPage(guard.approvals, settings.audit_log, port=settings.approval_port)
+    async with page:
+        guard.page = page
+        try:
+            yield
+        finally:
+            guard.page = None
 
 
 class _RefuseHidden:

@@ -78,6 +78,8 @@ class RateLimitTracker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.last: RateLimit | None = None
+        self.seen = 0.0  # when ``last`` was read (time.time()), to compare with other replicas'
+        self.shared = 0.0  # the ``seen`` last written to the shared state (--redis-url)
 
     def observe(self, headers: object) -> None:
         get = getattr(headers, "get", None)
@@ -91,3 +93,4 @@ class RateLimitTracker:
             return
         with self._lock:
             self.last = reading
+            self.seen = time.time()

@@ -21,7 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ._shared import RedisState
 
 Status = Literal["pending", "approved", "denied", "used", "expired"]
 #: Channels a person decides through, as the audit log names them.
@@ -70,14 +73,25 @@ class PendingApproval:
 
 
 class Approvals:
-    """The pending approvals of one server, in memory; thread-safe (the page may run in a
-    thread of its own). Entries live ``ttl`` seconds from their creation."""
+    """The pending approvals of one server; thread-safe (the page may run in a thread of its
+    own). Entries live ``ttl`` seconds from their creation.
 
-    def __init__(self, ttl: float = 600.0, clock: Callable[[], float] = time.time) -> None:
+    Without a ``store`` they live in this process (the synchronous methods). With one (a
+    ``RedisState``, see ``_shared.py``) every replica sharing it sees the same records: the
+    guard and the page then go through the ``a``-prefixed coroutines, which do the same as the
+    synchronous methods of the same name over the store (in memory they just call them)."""
+
+    def __init__(
+        self,
+        ttl: float = 600.0,
+        clock: Callable[[], float] = time.time,
+        store: RedisState | None = None,
+    ) -> None:
         self._ttl = ttl
         self._clock = clock
         self._items: dict[str, PendingApproval] = {}
         self._lock = threading.Lock()
+        self.store = store
 
     @property
     def ttl(self) -> float:
@@ -106,19 +120,7 @@ class Approvals:
                 if item.preview == preview:
                     return item
                 item.status = "expired"
-            now = self._clock()
-            item = PendingApproval(
-                id=f"ap-{secrets.token_hex(4)}",
-                link_secret=secrets.token_urlsafe(24),
-                fingerprint=key,
-                tool=tool,
-                preview=preview,
-                requests=requests,
-                page_only=page_only,
-                created=now,
-                expires=now + self._ttl,
-                tenant=tenant,
-            )
+            item = self._new(key, tool, preview, requests, page_only, tenant)
             self._items[item.id] = item
             return item
 
@@ -177,6 +179,110 @@ class Approvals:
             item = self._items.get(approval_id)
             if item is not None and item.status == "denied":
                 item.status = "expired"
+
+    # -- the same, shared across replicas when there is a store ------------------------------
+
+    def _new(self, key: str, tool, preview, requests, page_only, tenant) -> PendingApproval:
+        now = self._clock()
+        return PendingApproval(
+            id=f"ap-{secrets.token_hex(4)}",
+            link_secret=secrets.token_urlsafe(24),
+            fingerprint=key,
+            tool=tool,
+            preview=preview,
+            requests=requests,
+            page_only=page_only,
+            created=now,
+            expires=now + self._ttl,
+            tenant=tenant,
+        )
+
+    def _live(self, item: PendingApproval | None) -> PendingApproval | None:
+        """``item`` as it stands now (a live one past its expiry is expired)."""
+        live = item is not None and item.status in ("pending", "approved", "denied")
+        if live and item.expires <= self._clock():
+            item.status = "expired"
+        return item
+
+    async def aopen(
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        preview: str,
+        requests: list[dict[str, Any]],
+        page_only: bool = False,
+        tenant: str = "",
+    ) -> PendingApproval:
+        """``open``, shared."""
+        if self.store is None:
+            return self.open(tool, arguments, preview, requests, page_only, tenant)
+        key = fingerprint(tool, arguments, tenant)
+        found = self._live(await self.store.find("fp", key))
+        if found is not None and found.status in ("pending", "approved", "denied"):
+            if found.preview == preview:
+                return found
+            await self.store.transition(
+                found.id, ("pending", "approved", "denied"), "expired", self._clock(), "", False
+            )
+        item = self._new(key, tool, preview, requests, page_only, tenant)
+        await self.store.save(item, self._ttl)
+        return item
+
+    async def aget(self, approval_id: str) -> PendingApproval | None:
+        if self.store is None:
+            return self.get(approval_id)
+        return self._live(await self.store.load(approval_id))
+
+    async def aby_link(self, link_secret: str) -> PendingApproval | None:
+        if self.store is None:
+            return self.by_link(link_secret)
+        return self._live(await self.store.find("link", link_secret))
+
+    async def arecent(self, limit: int = 50) -> list[PendingApproval]:
+        if self.store is None:
+            return self.recent(limit)
+        items = [self._live(await self.store.load(i)) for i in await self.store.ids(limit)]
+        return [item for item in items if item is not None]
+
+    async def apending(self) -> list[PendingApproval]:
+        if self.store is None:
+            return self.pending()
+        return [item for item in await self.arecent(500) if item.status == "pending"]
+
+    async def adecide(self, approval_id: str, approve: bool, channel: str) -> PendingApproval:
+        if self.store is None:
+            return self.decide(approval_id, approve, channel)
+        item = await self.aget(approval_id)
+        if item is None or item.status != "pending":
+            raise LookupError(f"no pending request {approval_id}")
+        if approve and item.page_only and channel == "dialog":
+            raise PermissionError("only the approval page or the terminal can approve this")
+        status = "approved" if approve else "denied"
+        now = self._clock()
+        if not await self.store.transition(item.id, ("pending",), status, now, channel):
+            raise LookupError(f"no pending request {approval_id}")
+        item.status, item.decided_by, item.decided_at = status, channel, now  # type: ignore[assignment]
+        return item
+
+    async def ause(self, approval_id: str) -> bool:
+        if self.store is None:
+            return self.use(approval_id)
+        return await self.store.transition(approval_id, ("approved",), "used", self._clock())
+
+    async def aforget(self, approval_id: str) -> None:
+        if self.store is None:
+            return self.forget(approval_id)
+        now = self._clock()
+        await self.store.transition(approval_id, ("denied",), "expired", now, "", False)
+
+    async def first(self, item: PendingApproval, note: str) -> bool:
+        """True the first time ``note`` is taken for ``item`` (by any replica)."""
+        if self.store is None:
+            if item.notes.get(note):
+                return False
+            item.notes[note] = True
+            return True
+        return await self.store.note(item.id, note)
 
     def _expire(self) -> None:
         now = self._clock()

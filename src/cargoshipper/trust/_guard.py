@@ -59,6 +59,7 @@ from ._plan import Plan
 from ._policy import UNPROTECT_REFUSAL, Policy, Verdict, cost_refusal, grant, request_key
 from ._pricing import total
 from ._secrets import redact
+from ._shared import SharedStateDown, state_for
 
 log = logging.getLogger("cargoshipper")
 
@@ -89,10 +90,12 @@ class Guard:
         self.policy = Policy(settings)
         access.gate = self.policy.admit
         self.tenants = Tenants(access)
-        self.approvals = Approvals(settings.confirmation_ttl)
+        #: in this process, or shared with other replicas through Redis (``--redis-url``)
+        self.state = state_for(settings.redis_url)
+        store = self.state if self.state.shared else None
+        self.approvals = Approvals(settings.confirmation_ttl, store=store)  # type: ignore[arg-type]
         self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
         self.page: Any = None  # the ApprovalPage, once the server's lifespan started it
-        self._create_locks: dict[str, anyio.Lock] = {}
 
     @property
     def access(self) -> DOAccess:
@@ -124,10 +127,16 @@ class Guard:
                 _TENANT.set(self.tenants.get(caller.token if caller else None))
             except Refused as error:
                 raise ToolError(str(error)) from None
-            async with self._one_at_a_time(spec, arguments):
-                if spec.plan is None:
-                    return await self._run(spec, ctx, arguments, None, "not needed", [])
-                return await self._guarded(spec, ctx, arguments, wants_plan, returns)
+            try:
+                await self._pull_rate()
+                async with self._one_at_a_time(spec, arguments):
+                    if spec.plan is None:
+                        return await self._run(spec, ctx, arguments, None, "not needed", [])
+                    return await self._guarded(spec, ctx, arguments, wants_plan, returns)
+            except SharedStateDown as error:  # raised before anything was sent
+                raise ToolError(str(error)) from None
+            finally:
+                await self._push_rate()
 
         parameters = [*tool_parameters, context]
         tool.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)
@@ -152,13 +161,34 @@ class Guard:
             return
         named = arguments.get("name") or arguments.get("names") or arguments
         key = f"{self.access.tenant}:{spec.name}:{json.dumps(named, sort_keys=True, default=str)}"
-        lock = self._create_locks.setdefault(key, anyio.Lock())
+        held = self.settings.call_budget + self.settings.approval_wait + 60  # then it expires
+        async with self.state.lock(key, held):  # across replicas with --redis-url
+            yield
+
+    async def _pull_rate(self) -> None:
+        """Take the tenant's rate-limit reading from the shared state if it is newer."""
+        if not self.state.shared:
+            return
+        tracker = self.access.rate_limit
         try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and lock.statistics().tasks_waiting == 0:
-                self._create_locks.pop(key, None)
+            shared = await self.state.get_rate(self.access.tenant)
+        except SharedStateDown as error:  # reads go on; what needs the state refuses itself
+            log.warning("rate-limit reading not read: %s", error)
+            return
+        if shared is not None and shared[1] > tracker.seen:
+            tracker.last, tracker.seen = shared
+
+    async def _push_rate(self) -> None:
+        """Share the tenant's reading if this call saw a newer one (best effort: the call
+        itself is done by now)."""
+        tracker = self.access.rate_limit
+        if not self.state.shared or tracker.last is None or tracker.seen <= tracker.shared:
+            return
+        try:
+            await self.state.put_rate(self.access.tenant, tracker.last, tracker.seen)
+            tracker.shared = tracker.seen
+        except SharedStateDown as error:
+            log.warning("rate-limit reading not shared: %s", error)
 
     # -- before the call ---------------------------------------------------------------------
 
@@ -186,18 +216,17 @@ class Guard:
         if self.settings.confirm == "never" and not unprotects:
             return await self._run(spec, ctx, call, plan, "policy:never (--confirm never)", keys)
         requests = [v.as_dict() for v in verdicts]
-        item = self.approvals.open(
+        item = await self.approvals.aopen(
             spec.name, arguments, preview, requests, unprotects, tenant=self.access.tenant
         )
-        if not item.notes.get("audited"):
-            item.notes["audited"] = True
+        if await self.approvals.first(item, "audited"):
             self._audit("pending", spec, arguments, plan=plan, approval={"id": item.id})
         outcome = await self._approval(spec, ctx, item)
         if isinstance(outcome, str):
             return await self._run(spec, ctx, call, plan, outcome, keys, item.id)
         if isinstance(outcome, InputRequiredResult):
             return outcome
-        return self._not_done(spec, arguments, item, outcome, returns)
+        return await self._not_done(spec, arguments, item, outcome, returns)
 
     def _preview(self, plan: Plan, verdicts: list[Verdict]) -> str:
         """What the person is shown: the tool's own words, or the policy's for api_call."""
@@ -247,7 +276,7 @@ class Guard:
     ) -> str | InputRequiredResult | PendingApproval:
         """The channel that approved ``item``; an InputRequiredResult to send first (2026-07-28
         clients); or the item itself when it is denied or still pending."""
-        if item.status == "approved" and self.approvals.use(item.id):
+        if item.status == "approved" and await self.approvals.ause(item.id):
             return str(item.decided_by)
         if item.status != "pending":
             return item
@@ -266,7 +295,7 @@ class Guard:
             else:
                 result = await ctx.elicit(question, Confirm)
                 accepted = isinstance(result, AcceptedElicitation) and result.data.confirm
-            return self._decide_by_dialog(spec, item, accepted)
+            return await self._decide_by_dialog(spec, item, accepted)
         if url and self.page is not None:
             link = self.page.link_for(item)
             if modern:
@@ -284,34 +313,33 @@ class Guard:
                     f"{item.preview} Decide on CargoShipper's page.", link, item.id
                 )
             if answer.action != "accept":  # the page was not opened: nobody to wait for now
-                self._announce(item)  # the person can still decide from CargoShipper's stderr
-                return self.approvals.get(item.id) or item
+                await self._announce(item)  # the person can still decide from the stderr link
+                return await self.approvals.aget(item.id) or item
             decided = await self._wait(ctx, item)
             if not modern:
                 await _elicit_complete(ctx, item.id)
         else:
-            self._announce(item)
+            await self._announce(item)
             decided = await self._wait(ctx, item)
-        if decided.status == "approved" and self.approvals.use(decided.id):
+        if decided.status == "approved" and await self.approvals.ause(decided.id):
             return str(decided.decided_by)
         return decided
 
-    def _decide_by_dialog(
+    async def _decide_by_dialog(
         self, spec: ToolSpec, item: PendingApproval, accepted: bool
     ) -> str | PendingApproval:
         try:
-            decided = self.approvals.decide(item.id, accepted, "dialog")
+            decided = await self.approvals.adecide(item.id, accepted, "dialog")
         except LookupError:  # decided meanwhile on the page
-            decided = self.approvals.get(item.id) or item
-        if decided.status == "approved" and self.approvals.use(decided.id):
+            decided = await self.approvals.aget(item.id) or item
+        if decided.status == "approved" and await self.approvals.ause(decided.id):
             return "dialog"
         return decided
 
-    def _announce(self, item: PendingApproval) -> None:
+    async def _announce(self, item: PendingApproval) -> None:
         """Tell the person, on CargoShipper's own stderr (never over MCP), where to decide."""
-        if item.notes.get("announced"):
+        if not await self.approvals.first(item, "announced"):
             return
-        item.notes["announced"] = True
         where = self.page.link_for(item) if self.page is not None else "(no approval page)"
         print(
             f"CargoShipper: approval needed ({item.id}): {item.preview}\n"
@@ -326,7 +354,7 @@ class Guard:
         start = time.monotonic()
         last_report = -1.0
         while (elapsed := time.monotonic() - start) < bound:
-            current = self.approvals.get(item.id) or item
+            current = await self.approvals.aget(item.id) or item
             if current.status != "pending":
                 return current
             if elapsed - last_report >= 1.0:
@@ -337,15 +365,15 @@ class Guard:
                 except Exception:  # progress is best effort
                     log.debug("progress not sent", exc_info=True)
             await anyio.sleep(min(0.2, bound - elapsed))
-        return self.approvals.get(item.id) or item
+        return await self.approvals.aget(item.id) or item
 
-    def _not_done(
+    async def _not_done(
         self, spec: ToolSpec, arguments: dict[str, Any], item: PendingApproval, outcome, returns
     ) -> CallToolResult:
         """A normal result: nothing was done; denied, or still waiting for a person."""
         state = {"id": item.id, "status": outcome.status, "preview": item.preview}
         if outcome.status == "denied":
-            self.approvals.forget(item.id)
+            await self.approvals.aforget(item.id)
             by = outcome.decided_by or "a person"
             message = f"Not done: the request was denied ({by}). Nothing was changed."
             self._audit("refused", spec, arguments, error=message, approval=_decision(outcome))
