@@ -26,6 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "cargoshipper-sandbox"
     sys_version = ""
     timeout = 120  # seconds an idle keep-alive connection is kept
+    disable_nagle_algorithm = True  # else each answer on a kept-alive connection waits ~40 ms
 
     def _serve(self) -> None:
         body = self._read_body()
@@ -86,6 +87,7 @@ class _Server(ThreadingHTTPServer):
     """Tracks open connections so that ``close`` can end keep-alive ones too."""
 
     daemon_threads = True
+    request_queue_size = 128  # 50 clients connecting at once must not lose SYNs (5 by default)
 
     def __init__(self, address: tuple[str, int], app: App):
         self.app = app
