@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from cargoshipper.access import DOAccess
 from cargoshipper.config import Settings
 from cargoshipper.sandbox import Sandbox, SandboxConfig
 from cargoshipper.server import build_server
@@ -101,3 +102,19 @@ async def connect(
     server = build_server(settings_for(sandbox.url, **settings))
     async with Client(server, mode=era, elicitation_callback=elicitation) as connected:
         yield connected
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every request the access layer sends, in order: (operation, params without the
+    subject/lookup_hint/look_for hints)."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    original = DOAccess.call
+
+    async def spy(self, operation, /, **params):
+        hints = ("subject", "lookup_hint", "look_for")
+        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
+        return await original(self, operation, **params)
+
+    monkeypatch.setattr(DOAccess, "call", spy)
+    return calls

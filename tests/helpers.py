@@ -177,3 +177,8 @@ def token_proxy(
     finally:
         proxy.shutdown()
         proxy.server_close()
+
+
+def bodies(sent: list[tuple[str, dict[str, Any]]], operation: str) -> list[Any]:
+    """The bodies of the requests of ``operation`` among those the ``sent`` fixture saw."""
+    return [params.get("body") for op, params in sent if op == operation]

@@ -20,7 +20,7 @@ from cargoshipper.sandbox._spec_index import INDEX_PATH, SPEC_PATH, _Spec, build
 from ._client import Api
 
 RESERVED_IPS = "/v2/reserved_ips"
-SERVER = "https://api.digitalocean.com"
+SERVER = "https://api.digitalocean.com"  # the spec's server URL, for matching paths; never called
 
 
 def _not_implemented(method: str, template: str) -> dict[str, str]:

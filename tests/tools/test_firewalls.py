@@ -24,7 +24,7 @@ from cargoshipper.tools.firewalls import (
     stored_rule,
 )
 from conftest import TEST_TOKEN, connect, settings_for
-from helpers import Dialog, call_error, call_ok
+from helpers import Dialog, bodies, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -49,25 +49,6 @@ EVERY_DROPLET = "app-1 (501000101), app-2 (501000102), db-1 (501000103)"
 async def client(sandbox, era) -> AsyncIterator[Client]:
     async with connect(sandbox, era, None, confirm="never", toolsets=("firewalls",)) as connected:
         yield connected
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
-    """Every request the access layer sends: (operation, params), in order."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    original = DOAccess.call
-
-    async def spy(self, operation, /, **params):
-        hints = ("subject", "lookup_hint", "look_for")
-        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
-        return await original(self, operation, **params)
-
-    monkeypatch.setattr(DOAccess, "call", spy)
-    return calls
-
-
-def bodies(sent, operation: str) -> list[Any]:
-    return [params.get("body") for op, params in sent if op == operation]
 
 
 def api(sandbox, method: str, path: str, body: Any = None) -> Any:

@@ -9,17 +9,15 @@ import re
 import time
 import urllib.request
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from cargoshipper.access import DOAccess
 from cargoshipper.sandbox import Fault, Sandbox
 from conftest import connect
-from helpers import Dialog, call_error, call_ok
+from helpers import Dialog, bodies, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -68,25 +66,6 @@ async def k8s(sandbox: Sandbox, era: str) -> AsyncIterator[Client]:
 @pytest.fixture
 def cluster_id(sandbox: Sandbox) -> str:
     return seeded(sandbox).id
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
-    """Every request the access layer sends: (operation, params), in order."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    original = DOAccess.call
-
-    async def spy(self, operation, /, **params):
-        hints = ("subject", "lookup_hint", "look_for")
-        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
-        return await original(self, operation, **params)
-
-    monkeypatch.setattr(DOAccess, "call", spy)
-    return calls
-
-
-def bodies(sent, operation: str) -> list[Any]:
-    return [params.get("body") for op, params in sent if op == operation]
 
 
 # -- list and get ----------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
 
-from cargoshipper.access import DOAccess
 from cargoshipper.server import build_server
 from cargoshipper.tools import droplets, monitoring
 from cargoshipper.tools.monitoring import (
@@ -54,20 +53,6 @@ async def serve(sandbox, era: str = "auto", elicitation=None, **settings) -> Asy
 async def client(sandbox, era) -> AsyncIterator[Client]:
     async with serve(sandbox, era) as connected:
         yield connected
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
-    calls: list[tuple[str, dict[str, Any]]] = []
-    original = DOAccess.call
-
-    async def spy(self, operation, /, **params):
-        hints = ("subject", "lookup_hint", "look_for")
-        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
-        return await original(self, operation, **params)
-
-    monkeypatch.setattr(DOAccess, "call", spy)
-    return calls
 
 
 def api(sandbox, method: str, path: str, body: Any = None) -> Any:

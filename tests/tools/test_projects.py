@@ -56,21 +56,6 @@ async def client(sandbox, era) -> AsyncIterator[Client]:
         yield connected
 
 
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
-    """Every request the access layer sends: (operation, params), in order."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    original = DOAccess.call
-
-    async def spy(self, operation, /, **params):
-        hints = ("subject", "lookup_hint", "look_for")
-        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
-        return await original(self, operation, **params)
-
-    monkeypatch.setattr(DOAccess, "call", spy)
-    return calls
-
-
 def writes(sandbox, since: int = 0) -> list[tuple[str, str, str]]:
     return [r for r in sandbox.world.requests[since:] if r[0] != "GET"]
 

@@ -4,12 +4,10 @@ and the trust rules for them — through MCP clients against the sandbox."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from mcp import Client
 
-from cargoshipper.access import DOAccess
 from cargoshipper.server import build_server
 from conftest import connect, settings_for
 from helpers import Dialog, call_error, call_ok
@@ -421,21 +419,6 @@ async def test_read_only_lists_only_the_volume_reads(sandbox):
 
 
 # -- volume snapshots, delete by name, an empty snapshot_id ----------------------------------
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
-    """Every request the access layer sends: (operation, params), in order."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    original = DOAccess.call
-
-    async def spy(self, operation, /, **params):
-        hints = ("subject", "lookup_hint", "look_for")
-        calls.append((operation, {k: v for k, v in params.items() if k not in hints}))
-        return await original(self, operation, **params)
-
-    monkeypatch.setattr(DOAccess, "call", spy)
-    return calls
 
 
 def seeded_snapshot(sandbox):
