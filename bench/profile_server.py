@@ -13,9 +13,6 @@ each with ``--clients`` raw JSON-RPC clients (2025-11-25 sessions) calling dropl
    CPU time, per tool call. cProfile slows Python code down (several times with this timer),
    so read its numbers as shares, not as absolute costs.
 
-The server runs with its listening socket made with IPPROTO_TCP (asyncio then sets
-TCP_NODELAY: see throughput.py's cargoshipper-nodelay); CPU per call is the same either way.
-
 Run: .venv/bin/python bench/profile_server.py [--seconds 8] [--clients 10] [--top 30]
 """
 
@@ -35,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import throughput as tp
 
 PROFILED_BOOT = """
-import cProfile, signal, socket, sys, threading, time
+import cProfile, signal, sys, threading, time
 from cargoshipper import cli
 
 profilers = []
@@ -46,16 +43,7 @@ def _profile_this_thread(frame, event, arg):  # each new thread: its own CPU-tim
     profilers.append(profiler)
     profiler.enable()
 
-def _listen(host, port):  # IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen()
-    return sock
-
 out = sys.argv[1]
-cli._listen = _listen
 threading.setprofile(_profile_this_thread)
 main_profiler = cProfile.Profile(time.thread_time)
 profilers.append(main_profiler)
@@ -68,7 +56,10 @@ finally:
     import pstats
     stats = pstats.Stats(main_profiler)
     for profiler in profilers[1:]:
-        stats.add(profiler)
+        try:
+            stats.add(profiler)
+        except TypeError:  # a thread that ended before the warm-up did (pydo's preload)
+            pass
     stats.dump_stats(out)
 """
 
@@ -116,7 +107,7 @@ async def warm(port: int) -> int:
 
 
 async def by_thread(procs: tp.Processes, api_url: str, args: argparse.Namespace) -> None:
-    server, port, _ = tp.start_server(procs, tp.SERVERS["cargoshipper-nodelay"], api_url)
+    server, port, _ = tp.start_server(procs, tp.SERVERS["cargoshipper"], api_url)
     await warm(port)
     before = thread_cpu(server.pid)
     calls = await drive(port, args.clients, args.seconds)

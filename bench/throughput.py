@@ -16,11 +16,6 @@ Servers:
   cargoshipper  ``python -m cargoshipper serve --transport http --port PORT --audit-log off``
                 with DIGITALOCEAN_TOKEN + DIGITALOCEAN_API_URL; tool ``droplet_get``
                 {"droplet_id": id}.
-  cargoshipper-nodelay  the same, but its listening socket is made with IPPROTO_TCP. The CLI's
-                ``socket.create_server`` leaves proto 0, so asyncio does not set TCP_NODELAY on
-                accepted connections, and uvicorn's three sends per answer (headers, SSE chunk,
-                last chunk) wait ~40 ms for the client's delayed ACK on a kept-alive
-                connection. This row shows what fixing that (one line in cli._listen) gives.
 
 Clients: raw JSON-RPC over HTTP/1.1 keep-alive, one connection per MCP client, all in this
 process on asyncio (``--client raw``, the default: ~0.2 ms of client CPU per call, so the
@@ -99,22 +94,6 @@ if sys.argv[3] == "nodelay":
     _server._Server.request_queue_size = 1024  # listen backlog, not 5
 from cargoshipper.sandbox.__main__ import main
 raise SystemExit(main(["--port", sys.argv[1], "--rate-limit", sys.argv[2]]))
-"""
-
-CARGOSHIPPER_NODELAY_BOOT = """
-import socket, sys
-from cargoshipper import cli
-
-def _listen(host, port):  # as cli._listen, but IPPROTO_TCP: asyncio then sets TCP_NODELAY
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen()
-    return sock
-
-cli._listen = _listen
-raise SystemExit(cli.main(sys.argv[1:]))
 """
 
 
@@ -264,20 +243,10 @@ def start_sandbox(procs: Processes, stock: bool) -> tuple[subprocess.Popen[bytes
     return proc, f"http://127.0.0.1:{port}"
 
 
-def start_cargoshipper(
-    procs: Processes, api_url: str, port: int, nodelay: bool = False
-) -> subprocess.Popen[bytes]:
+def start_cargoshipper(procs: Processes, api_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**clean_env(), "DIGITALOCEAN_TOKEN": TOKEN, "DIGITALOCEAN_API_URL": api_url}
-    python = [sys.executable, "-c", CARGOSHIPPER_NODELAY_BOOT] if nodelay else [sys.executable]
-    argv = [*python, *([] if nodelay else ["-m", "cargoshipper"]), "serve", "--transport", "http"]
-    name = "cargoshipper-nodelay" if nodelay else "cargoshipper"
-    return procs.start(name, [*argv, "--port", str(port), "--audit-log", "off"], env)
-
-
-def start_cargoshipper_nodelay(
-    procs: Processes, api_url: str, port: int
-) -> subprocess.Popen[bytes]:
-    return start_cargoshipper(procs, api_url, port, nodelay=True)
+    argv = [sys.executable, "-m", "cargoshipper", "serve", "--transport", "http"]
+    return procs.start("cargoshipper", [*argv, "--port", str(port), "--audit-log", "off"], env)
 
 
 _official_binary: list[str] = []
@@ -324,14 +293,8 @@ SERVERS = {
     "cargoshipper": ServerKind(
         "cargoshipper", "droplet_get", {"droplet_id": DROPLET_ID}, start_cargoshipper
     ),
-    "cargoshipper-nodelay": ServerKind(
-        "cargoshipper-nodelay",
-        "droplet_get",
-        {"droplet_id": DROPLET_ID},
-        start_cargoshipper_nodelay,
-    ),
 }
-OURS = ("cargoshipper", "cargoshipper-nodelay")
+OURS = ("cargoshipper",)
 
 
 # -- clients ---------------------------------------------------------------------------------
@@ -770,9 +733,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", default="1,10,50", help="client counts (1,10,50)")
     parser.add_argument(
         "--servers",
-        default="official,cargoshipper,cargoshipper-nodelay",
-        help="which, in order (official, cargoshipper: as shipped, cargoshipper-nodelay: "
-        "its listening socket made with IPPROTO_TCP so that asyncio sets TCP_NODELAY)",
+        default="official,cargoshipper",
+        help="which, in order (official, cargoshipper)",
     )
     parser.add_argument(
         "--client",

@@ -127,7 +127,8 @@ def token_proxy(
 ) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
     """A loopback HTTP proxy in front of sandboxes: each request goes to the base URL its bearer
     token maps to in ``routes`` (other tokens to ``default``). Yields the proxy's URL and the
-    list of (token, method, path) it forwarded, in order."""
+    list of (token, method, path) it forwarded, in order. It serves as a reverse proxy (the API
+    URL names it) and as a forward one (HTTP_PROXY names it: requests name the whole URL)."""
     import http.client
     import threading
     import urllib.parse
@@ -141,14 +142,16 @@ def token_proxy(
 
         def _forward(self) -> None:
             token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            seen.append((token, self.command, self.path.split("?", 1)[0]))
+            url = urllib.parse.urlsplit(self.path)  # absolute when used as a forward proxy
+            path = url.path + (f"?{url.query}" if url.query else "")
+            seen.append((token, self.command, url.path))
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in hop_by_hop}
             target = urllib.parse.urlsplit(routes.get(token, default))
             upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
             try:
-                upstream.request(self.command, self.path, body=body, headers=headers)
+                upstream.request(self.command, path, body=body, headers=headers)
                 response = upstream.getresponse()
                 answer = response.read()
             finally:

@@ -14,7 +14,7 @@ from cargoshipper.access._waiting import poll_until
 from cargoshipper.sandbox import Sandbox, SandboxConfig
 from cargoshipper.server import build_server
 from conftest import connect, settings_for
-from helpers import call_error, call_ok
+from helpers import call_error, call_ok, token_proxy
 
 pytestmark = pytest.mark.anyio
 
@@ -131,3 +131,21 @@ async def test_errors_mention_a_low_rate_limit_budget():
                 await call_ok(client, "account_get")
             error = await call_error(client, "droplet_get", droplet_id=424242)
     assert "does not exist" in error and "requests left this hour" in error
+
+
+async def test_the_proxy_named_in_the_environment_carries_the_calls(sandbox, monkeypatch):
+    """The environment is read once per client (not on every request), and still obeyed: an
+    HTTP(S)_PROXY carries the calls, and NO_PROXY exempts the hosts it names."""
+    with token_proxy({}, default=sandbox.url) as (proxy, seen):
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("NO_PROXY", "")
+        unresolvable = "http://api.digitalocean.invalid"  # only the proxy can reach it
+        async with Client(build_server(settings_for(unresolvable))) as client:
+            account = await call_ok(client, "account_get")
+        assert account["item"]["email"] and ("GET", "/v2/account") in [(m, p) for _, m, p in seen]
+
+        seen.clear()
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with Client(build_server(settings_for(sandbox.url))) as client:
+            await call_ok(client, "account_get")
+        assert seen == []

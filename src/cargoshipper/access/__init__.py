@@ -4,7 +4,7 @@ Client construction, one error type, retries that never duplicate a create, rate
 tracking, pagination and waiting for long operations all live here, once.
 """
 
-from ._access import DOAccess, Gate, tenant_of
+from ._access import DOAccess, Gate, preload, tenant_of
 from ._errors import DOError, Refused
 from ._journal import Change, journal
 from ._pagination import MAX_PER_PAGE, Page
@@ -25,6 +25,7 @@ __all__ = [
     "Tenants",
     "Waited",
     "journal",
+    "preload",
     "request_ids",
     "tenant_of",
 ]

@@ -341,6 +341,13 @@ async def _off_loop(
         raise
 
 
+def preload() -> None:
+    """Import pydo and build a throwaway client in this thread (see ``_client.preload``)."""
+    from ._client import preload as build_one
+
+    build_one()
+
+
 class _LazyClient:
     """Builds the pydo client once, on first use (importing pydo costs ~100 ms)."""
 

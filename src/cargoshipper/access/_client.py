@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from azure.core.credentials import AzureKeyCredential
@@ -61,7 +62,7 @@ def build_client(
         retry_backoff_max=8,
     )
     transport = RequestsTransport(
-        session=_pooled_session(connections),
+        session=_pooled_session(connections, endpoint),
         session_owner=True,
         connection_timeout=connect_timeout,
         read_timeout=read_timeout,
@@ -85,14 +86,35 @@ def build_client(
     )
 
 
-def _pooled_session(connections: int) -> Any:
+def preload() -> None:
+    """Import pydo and build one throwaway client (its operation groups import lazily), so the
+    first tool call after a start does not pay ~150 ms for it. Servers run this in a background
+    thread as they start; a call arriving meanwhile waits on Python's import lock, no longer."""
+    import pydo
+    import requests  # noqa: F401  (the transport's, imported on its first request otherwise)
+
+    pydo.Client(token="preload")
+
+
+def _pooled_session(connections: int, endpoint: str) -> Any:
     """A requests session keeping up to ``connections`` connections per host, with requests'
-    own retries off (as azure-core sets them: its retry policy is the one that retries)."""
+    own retries off (as azure-core sets them: its retry policy is the one that retries).
+
+    The environment's proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...)
+    are read once, here, for the one endpoint this client calls: requests would otherwise
+    re-read and re-parse the whole environment on every request (a third of a call's CPU).
+    """
     import requests
     from requests.adapters import HTTPAdapter
+    from requests.utils import get_environ_proxies
     from urllib3.util.retry import Retry
 
     session = requests.Session()
+    session.proxies = get_environ_proxies(endpoint)
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    session.trust_env = False
     adapter = HTTPAdapter(
         pool_connections=4,
         pool_maxsize=connections,
