@@ -129,7 +129,10 @@ async def test_create_from_a_snapshot_checks_it_first(client, sandbox):
     created = await call_ok(client, "volume_create", size_gigabytes=100, **args)
     assert created["resources"][0]["size_gigabytes"] == 100
     missing = await call_error(
-        client, "volume_create", size_gigabytes=100, **{**args, "snapshot_id": MISSING}
+        client,
+        "volume_create",
+        size_gigabytes=100,
+        **{**args, "name": "other", "snapshot_id": MISSING},
     )
     assert f"Volume snapshot {MISSING} does not exist" in missing
 

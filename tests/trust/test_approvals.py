@@ -59,6 +59,35 @@ async def test_creates_ask_with_their_cost(sandbox, era):
     assert sandbox.world.count("POST", "/v2/droplets") == 0
 
 
+TAKEN = {
+    "droplet_create": dict(
+        name="app-1", region="nyc3", size="s-1vcpu-1gb", image="ubuntu-24-04-x64"
+    ),
+    "volume_create": dict(name="app-data", region="nyc3", size_gigabytes=10),
+    "kubernetes_cluster_create": dict(
+        name="prod", region="nyc3", node_pools=[{"name": "web", "size": "s-2vcpu-4gb", "count": 1}]
+    ),
+}
+
+
+@pytest.mark.parametrize("tool", TAKEN)
+async def test_a_create_whose_name_is_taken_is_refused_before_anyone_is_asked(sandbox, tool):
+    """A retried or repeated create finds the first at once: nobody approves a second one."""
+    arguments = TAKEN[tool]
+    if tool != "droplet_create":  # app-1 is seeded; make the others first
+        async with connect(sandbox, toolsets=("all",), confirm="never") as client:
+            await call_ok(
+                client, tool, **arguments, **({"wait": False} if "node_pools" in arguments else {})
+            )
+    posts = len([r for r in sandbox.world.requests if r[0] == "POST"])
+    dialog = Dialog("accept")
+    async with connect(sandbox, "auto", dialog, toolsets=("all",)) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error and "already exists" in error_text(result), error_text(result)
+    assert dialog.questions == []
+    assert len([r for r in sandbox.world.requests if r[0] == "POST"]) == posts
+
+
 async def test_harmless_calls_do_not_ask(sandbox, era):
     dialog = Dialog("decline")
     async with connect(sandbox, era, dialog) as client:

@@ -509,8 +509,19 @@ def _change_cost(
 # -- create ----------------------------------------------------------------------------------
 
 
+async def _refuse_if_taken(do: DOAccess, name: str) -> None:
+    clusters = (await do.list_all("kubernetes.list_clusters", "kubernetes_clusters")).items
+    same = next((c for c in clusters if c.get("name") == name), None)
+    if same:
+        raise ToolError(
+            f"A cluster named {name!r} already exists (id {same.get('id')}, {_state(same)}). "
+            "Nothing was created; if an earlier create timed out, this is probably it."
+        )
+
+
 async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     body = _create_body(arguments)
+    await _refuse_if_taken(do, body["name"])  # before anyone is asked to approve it
     prices = await _prices(do, {pool["size"] for pool in body["node_pools"]})
     monthly = hourly = 0.0
     parts = []
@@ -556,13 +567,7 @@ async def kubernetes_cluster_create(
     plan = plan or await plan_create(do, **arguments)
     ((operation, request),) = plan.requests
     place = await chosen_project(do, project)
-    clusters = (await do.list_all("kubernetes.list_clusters", "kubernetes_clusters")).items
-    same = next((c for c in clusters if c.get("name") == name), None)
-    if same:
-        raise ToolError(
-            f"A cluster named {name!r} already exists (id {same.get('id')}, {_state(same)}). "
-            "Nothing was created; if an earlier create timed out, this is probably it."
-        )
+    await _refuse_if_taken(do, name)  # again: a person may have made one while approving
     created = await do.call(
         operation,
         **request,

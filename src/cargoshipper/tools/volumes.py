@@ -187,6 +187,7 @@ def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
 
 async def plan_volume_create(do: DOAccess, **arguments: Any) -> Plan:
     body = _create_body(arguments)
+    await _refuse_if_taken(do, body["name"], body["region"])  # before anyone is asked
     if "snapshot_id" in body:
         snapshot = (
             await do.call(
@@ -232,14 +233,7 @@ async def volume_create(
     """Create a volume; about $0.10/GiB-month (published price, not from the API)."""
     body = _create_body(locals())
     place = await chosen_project(do, project)
-    found = await do.list_page("volumes.list", "volumes", name=name, region=region)
-    same = [
-        v
-        for v in found.items
-        if v.get("name") == name and (v.get("region") or {}).get("slug") == region
-    ]
-    if same:
-        _refuse_existing(name, region, same[0].get("id"))
+    await _refuse_if_taken(do, name, region)
     try:
         created = await do.call(
             "volumes.create",
@@ -256,6 +250,17 @@ async def volume_create(
     message = f"Created volume {view['name']} ({view['id']}), {view.get('size_gigabytes')} GiB."
     result = ActionResult(done=True, actions=[], resources=[view], message=message)
     return await put_in_project(do, place, [urn("volume", view["id"])], result.titled(message))
+
+
+async def _refuse_if_taken(do: DOAccess, name: str, region: str) -> None:
+    found = await do.list_page("volumes.list", "volumes", name=name, region=region)
+    same = [
+        v
+        for v in found.items
+        if v.get("name") == name and (v.get("region") or {}).get("slug") == region
+    ]
+    if same:
+        _refuse_existing(name, region, same[0].get("id"))
 
 
 def _refuse_existing(name: str, region: str, volume_id: str | None) -> NoReturn:
