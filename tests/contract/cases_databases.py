@@ -42,7 +42,7 @@ CASES_DATABASES: list[tuple[Any, ...]] = [
             "storage_size_mib": 61440,
             "tags": ["production"],
             "vpc_uuid": "d455e75d-4858-4eec-8c95-da2f0a5f93a7",
-            "project_id": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",
+            "project": "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30",
         },
         "every-option",
     ),

@@ -82,7 +82,7 @@ CASES_LOAD_BALANCERS: list[tuple[Any, ...]] = [
             "http_idle_timeout_seconds": 90,
             "firewall": {"allow": ["ip:1.2.3.4", "cidr:2.3.4.0/24"], "deny": ["ip:2.3.4.5"]},
             "vpc_uuid": VPC,
-            "project_id": PROJECT,
+            "project": PROJECT,
         },
         "create-every-option",
     ),

@@ -16,14 +16,15 @@ from mcp import Client
 from cargoshipper.sandbox import Sandbox, SandboxConfig
 from cargoshipper.server import build_server
 from cargoshipper.tool_list import size_of
-from cargoshipper.tools import databases, vpcs
+from cargoshipper.tools import databases, projects, vpcs
 from conftest import settings_for
 from helpers import Dialog, call_error, call_ok, error_text
 
 pytestmark = pytest.mark.anyio
 
-#: The toolset under test, plus vpcs (the issue's cluster goes into a VPC of its own).
-TOOLS = [*databases.TOOLSET.tools, *vpcs.TOOLSET.tools]
+#: The toolset under test, plus vpcs (the issue's cluster goes into a VPC of its own) and
+#: projects (a cluster created with project= goes into one).
+TOOLS = [*databases.TOOLSET.tools, *vpcs.TOOLSET.tools, *projects.TOOLSET.tools]
 PG = {"engine": "pg", "region": "nyc3", "size": "db-s-1vcpu-2gb"}
 MISSING = "00000000-0000-4000-8000-000000000000"
 
@@ -292,6 +293,24 @@ async def test_create_refuses_a_name_in_use(db, sandbox):
     error = await call_error(db, "database_cluster_create", name="pg-twice", **PG)
     assert "already exists" in error and first["id"] in error
     assert len(sent(sandbox, "POST", "/v2/databases")) == 1
+
+
+async def test_a_cluster_created_with_a_project_goes_there(db):
+    project = (await call_ok(db, "project_create", name="data"))["item"]
+    made = await call_ok(
+        db, "database_cluster_create", name="pg-app", **PG, project="data", wait=False
+    )
+    assert made["message"].endswith("Assigned to project data.")
+    cluster_id = made["resources"][0]["id"]
+    assert (await get(db, cluster_id))["project_id"] == project["id"]
+    got = (await call_ok(db, "project_get", project="data"))["item"]
+    assert got["resources"]["db"] == [{"id": cluster_id, "name": "pg-app"}]
+
+
+async def test_an_unknown_project_is_refused_before_the_cluster_is_created(db, sandbox):
+    error = await call_error(db, "database_cluster_create", name="pg-app", **PG, project="nope")
+    assert "No project named 'nope'" in error
+    assert [path for verb, path, _ in sandbox.world.requests if verb == "POST"] == []
 
 
 async def test_create_cost_respects_the_limit(sandbox):

@@ -238,6 +238,39 @@ async def test_parallel_identical_creates_make_one_load_balancer(lbs, sandbox):
     assert len(refused) == 2 and all("already exists" in r.content[0].text for r in refused)
 
 
+async def test_a_create_with_a_project_goes_there(lbs, sandbox, sent):
+    project = api(sandbox, "POST", "/v2/projects", {"name": "edge", "purpose": "Web"})["project"]
+    made = await call_ok(lbs, "load_balancer_set", **NEW, tag="web", project="edge", wait=False)
+    lb_id = made["resources"][0]["id"]
+    assert made["message"].endswith("Assigned to project edge.")
+    assert stored(sandbox, lb_id)["project_id"] == project["id"]
+    (body,) = bodies(sent, "load_balancers.create")
+    assert "project_id" not in body  # assigned after the create, as droplet_create does
+    assert bodies(sent, "projects.assign_resources") == [
+        {"resources": [f"do:loadbalancer:{lb_id}"]}
+    ]
+
+
+async def test_an_unknown_project_is_refused_before_anything_is_created(lbs, sandbox):
+    error = await call_error(lbs, "load_balancer_set", **NEW, tag="web", project="nope")
+    assert "No project named 'nope'" in error
+    assert sent_to(sandbox, "POST") == []
+
+
+async def test_a_change_names_the_project_it_is_in_and_does_not_move_it(lbs, sandbox):
+    lb_id = seed_lb(sandbox)
+    api(sandbox, "POST", "/v2/projects", {"name": "edge", "purpose": "Web"})
+    error = await call_error(
+        lbs, "load_balancer_set", lb_id=lb_id, project="edge", http_idle_timeout_seconds=90
+    )
+    assert "project applies to a create" in error and f"lb:{lb_id}" in error
+    assert sent_to(sandbox, "PUT") == []
+    await call_ok(
+        lbs, "load_balancer_set", lb_id=lb_id, project="default", http_idle_timeout_seconds=90
+    )
+    assert sent_to(sandbox, "PUT") == [f"/v2/load_balancers/{lb_id}"]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

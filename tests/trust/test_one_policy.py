@@ -364,6 +364,7 @@ async def test_a_tool_whose_plan_forgets_a_request_cannot_send_it(sandbox):
 SSH = {"protocol": "tcp", "ports": "22", "sources": {"addresses": ["203.0.113.0/24"]}}
 WEB = {"protocol": "tcp", "ports": "80", "sources": {"addresses": ["0.0.0.0/0", "::/0"]}}
 OUT = {"protocol": "tcp", "ports": "all", "destinations": {"addresses": ["0.0.0.0/0"]}}
+HTTP = {"entry_protocol": "http", "entry_port": 80, "target_protocol": "http", "target_port": 80}
 
 
 async def _api(client, operation: str, **arguments) -> dict:
@@ -394,12 +395,7 @@ async def test_a_firewall_put_asks_only_when_it_removes_inbound_access(sandbox):
 
 async def test_a_load_balancer_put_asks_only_when_it_cuts_traffic_or_spends(sandbox):
     dialog = Dialog("accept")
-    rule = {
-        "entry_protocol": "http",
-        "entry_port": 80,
-        "target_protocol": "http",
-        "target_port": 80,
-    }
+    rule = HTTP
     other = {**rule, "entry_port": 8080, "target_port": 8080}
     async with connect(sandbox, "auto", dialog) as client:
         body = {"name": "lb-1", "region": "nyc3", "forwarding_rules": [rule, other], "tag": "web"}
@@ -424,6 +420,28 @@ async def test_a_load_balancer_put_asks_only_when_it_cuts_traffic_or_spends(sand
             body={**body, "forwarding_rules": [rule]},
         )
         assert len(dialog.questions) == 3  # the 8080 rule goes
+
+
+async def test_a_load_balancer_size_slug_is_priced_by_its_nodes(sandbox):
+    body = {"name": "lb-1", "region": "nyc3", "forwarding_rules": [HTTP], "tag": "web"}
+    async with connect(sandbox, "auto", Dialog("accept"), max_monthly_cost=20) as client:
+        error = await call_error(
+            client,
+            "api_call",
+            operation="load_balancers.create",
+            body={**body, "size": "lb-medium"},
+        )
+        assert "$36.00/month" in error and "3 load balancer node(s)" in error
+        assert "--max-monthly-cost" in error and changes(sandbox) == []
+        small = {**body, "size": "lb-small"}  # 1 node, $12: within the limit
+        lb = (await _api(client, "load_balancers.create", body=small))["load_balancer"]
+    dialog = Dialog("accept")
+    async with connect(sandbox, "auto", dialog) as client:
+        where = {"lb_id": lb["id"]}
+        medium = {**body, "size": "lb-medium"}
+        await _api(client, "load_balancers.update", path_params=where, body=medium)
+    (question,) = dialog.questions  # rules and backends kept, but it grows: it spends
+    assert "+$24.00/month" in question and "1 -> 3 load balancer nodes" in question
 
 
 async def test_a_firewall_put_counts_only_the_droplets_it_adds_or_removes(sandbox):

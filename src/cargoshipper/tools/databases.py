@@ -50,6 +50,7 @@ from ._common import (
     compact,
     pick,
 )
+from .projects import ProjectChoice, chosen_project, put_in_project, urn
 
 #: Opt-in (``--toolsets databases`` or ``all``).
 TOOLSET = Toolset(
@@ -452,10 +453,9 @@ def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
         raise ToolError(
             f"Invalid tag {bad[0][:80]!r}: letters, digits, '_', ':' or '-'. Nothing was sent."
         )
-    for key in ("vpc_uuid", "project_id"):
-        value = arguments.get(key)
-        if value is not None and not UUID.fullmatch(value):
-            raise ToolError(f"{key} must be a UUID; got {value[:80]!r}. Nothing was sent.")
+    vpc_uuid = arguments.get("vpc_uuid")
+    if vpc_uuid is not None and not UUID.fullmatch(vpc_uuid):
+        raise ToolError(f"vpc_uuid must be a UUID; got {vpc_uuid[:80]!r}. Nothing was sent.")
     body: dict[str, Any] = {
         "name": name,
         "engine": engine,
@@ -465,8 +465,7 @@ def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
         "num_nodes": arguments.get("num_nodes") or 1,
         "storage_size_mib": storage,
         "tags": arguments.get("tags") or None,
-        "private_network_uuid": arguments.get("vpc_uuid"),
-        "project_id": arguments.get("project_id"),
+        "private_network_uuid": vpc_uuid,
     }
     restore = arguments.get("restore_from")
     if restore is not None:
@@ -592,7 +591,7 @@ async def database_cluster_create(
     ] = None,
     tags: Annotated[list[str] | None, Field(description="e.g. ['prod'].")] = None,
     vpc_uuid: Annotated[str | None, Field(description="VPC id.")] = None,
-    project_id: Annotated[str | None, Field(description="Project id.")] = None,
+    project: ProjectChoice = None,
     restore_from: Annotated[
         dict[str, Any] | None,
         WithJsonSchema(OBJECT_SCHEMA),
@@ -609,6 +608,7 @@ async def database_cluster_create(
     arguments = {key: value for key, value in locals().items() if key not in ("do", "plan")}
     plan = plan or await plan_create(do, **arguments)
     ((operation, request),) = plan.requests
+    place = await chosen_project(do, project)  # before anything is created
     await _refuse_taken(do, name)  # again: a create of the same name may have run meanwhile
     created = await do.call(
         operation,
@@ -627,7 +627,8 @@ async def database_cluster_create(
     else:
         message = _unfinished(f"Creating {what}", waited)
     view = _safe(cluster_view(cluster), False)
-    return ActionResult(done=done, actions=[], resources=[view], message=message).titled(message)
+    result = ActionResult(done=done, actions=[], resources=[view], message=message)
+    return await put_in_project(do, place, [urn("db", cluster["id"])], result.titled(message))
 
 
 # -- change ----------------------------------------------------------------------------------

@@ -619,98 +619,98 @@ def _replace(
     return Change(current, body, [request])
 
 
-def _add(
-    firewall_id: str,
-    current: dict[str, Any],
-    rules: dict[str, list[Rule]],
-    droplet_ids: list[int] | None,
-    tags: list[str] | None,
-) -> Change:
-    after = dict(current)
-    requests: list[tuple[str, dict[str, Any]]] = []
-    already: list[str] = []
-    body: dict[str, Any] = {}
-    for direction in SIDES:
-        have = {rule.key for rule, _ in stored_rules(current, direction)}
-        given = rules.get(direction, [])
-        already += [
-            f"{direction} rule {rule.line(direction)}" for rule in given if rule.key in have
-        ]
-        new = [rule.api(direction) for rule in given if rule.key not in have]
-        if new:
-            body[f"{direction}_rules"] = new
-            after[f"{direction}_rules"] = [*stored_objects(current, direction), *new]
-    if body:
-        requests.append(("firewalls.add_rules", {"firewall_id": firewall_id, "body": body}))
-    ids = [i for i in dict.fromkeys(droplet_ids or ()) if i not in _ids(current)]
-    already += [f"droplet {i}" for i in dict.fromkeys(droplet_ids or ()) if i in _ids(current)]
-    if ids:
-        body = {"droplet_ids": ids}
-        requests.append(("firewalls.assign_droplets", {"firewall_id": firewall_id, "body": body}))
-        after["droplet_ids"] = [*_ids(current), *ids]
-    new_tags = [t for t in dict.fromkeys(tags or ()) if t not in _tags(current)]
-    already += [f"tag {t}" for t in dict.fromkeys(tags or ()) if t in _tags(current)]
-    if new_tags:
-        body = {"tags": new_tags}
-        requests.append(("firewalls.add_tags", {"firewall_id": firewall_id, "body": body}))
-        after["tags"] = [*_tags(current), *new_tags]
-    if not requests:
-        raise ToolError(
-            f"Nothing to add: firewall {current.get('name')} already has {', '.join(already)}."
-        )
-    return Change(current, after, requests)
+#: The small calls of mode=add and mode=remove, by the kind of change they carry, in the order
+#: they are sent.
+SMALL_CALLS = {
+    "add": {
+        "rules": "firewalls.add_rules",
+        "droplet_ids": "firewalls.assign_droplets",
+        "tags": "firewalls.add_tags",
+    },
+    "remove": {
+        "rules": "firewalls.delete_rules",
+        "droplet_ids": "firewalls.delete_droplets",
+        "tags": "firewalls.delete_tags",
+    },
+}
 
 
-def stored_objects(firewall: dict[str, Any], direction: str) -> list[dict[str, Any]]:
-    return [obj for _, obj in stored_rules(firewall, direction)]
+def _rules_to_add(
+    stored: list[tuple[Rule, dict[str, Any]]], given: list[Rule], direction: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(rules to send, the direction's rules after, given rules already there)."""
+    have = {rule.key for rule, _ in stored}
+    sent = [rule.api(direction) for rule in given if rule.key not in have]
+    there = [f"{direction} rule {rule.line(direction)}" for rule in given if rule.key in have]
+    return sent, [*(obj for _, obj in stored), *sent], there
 
 
-def _remove(
-    firewall_id: str,
-    current: dict[str, Any],
-    rules: dict[str, list[Rule]],
-    droplet_ids: list[int] | None,
-    tags: list[str] | None,
-) -> Change:
-    after = dict(current)
-    requests: list[tuple[str, dict[str, Any]]] = []
+def _rules_to_remove(
+    stored: list[tuple[Rule, dict[str, Any]]], given: list[Rule], direction: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(the firewall's own copies to send, the direction's rules after, given rules not there).
+    A rule given without peers matches every rule of its protocol and ports."""
+    chosen: list[int] = []
     missing: list[str] = []
-    body: dict[str, Any] = {}
+    for rule in given:
+        found = [
+            index
+            for index, (have, _) in enumerate(stored)
+            if have.key == rule.key
+            or (not rule.peers and (have.protocol, have.ports) == (rule.protocol, rule.ports))
+        ]
+        if not found:
+            missing.append(f"{direction} rule {rule.line(direction)}")
+        chosen += [index for index in found if index not in chosen]
+    sent = [_as_sent(stored[i][1], direction) for i in chosen]
+    return sent, [obj for i, (_, obj) in enumerate(stored) if i not in chosen], missing
+
+
+def _add_or_remove(
+    firewall_id: str,
+    mode: str,
+    current: dict[str, Any],
+    rules: dict[str, list[Rule]],
+    droplet_ids: list[int] | None,
+    tags: list[str] | None,
+) -> Change:
+    """mode=add or mode=remove: one small call per kind of change (rules, droplets, tags) that
+    has something to send. What add finds already there, or remove finds missing, is not sent;
+    a remove with anything missing sends nothing."""
+    adding = mode == "add"
+    after = dict(current)
+    bodies: dict[str, dict[str, Any]] = {kind: {} for kind in SMALL_CALLS[mode]}
+    odd: list[str] = []  # add: already there; remove: not there
+    pick_rules = _rules_to_add if adding else _rules_to_remove
     for direction in SIDES:
         stored = stored_rules(current, direction)
-        chosen: list[int] = []
-        for rule in rules.get(direction, []):
-            found = [
-                index
-                for index, (have, _) in enumerate(stored)
-                if have.key == rule.key
-                or (not rule.peers and (have.protocol, have.ports) == (rule.protocol, rule.ports))
-            ]
-            if not found:
-                missing.append(f"{direction} rule {rule.line(direction)}")
-            chosen += [index for index in found if index not in chosen]
-        if chosen:
-            body[f"{direction}_rules"] = [_as_sent(stored[i][1], direction) for i in chosen]
-            after[f"{direction}_rules"] = [o for i, (_, o) in enumerate(stored) if i not in chosen]
-    ids = list(dict.fromkeys(droplet_ids or ()))
-    missing += [f"droplet {i}" for i in ids if i not in _ids(current)]
-    gone_tags = list(dict.fromkeys(tags or ()))
-    missing += [f"tag {t}" for t in gone_tags if t not in _tags(current)]
-    if missing:
+        sent, kept, lines = pick_rules(stored, rules.get(direction, []), direction)
+        odd += lines
+        if sent:
+            bodies["rules"][f"{direction}_rules"] = sent
+            after[f"{direction}_rules"] = kept
+    targets = (("droplet_ids", "droplet", _ids, droplet_ids), ("tags", "tag", _tags, tags))
+    for key, noun, now, given in targets:
+        have = now(current)
+        wanted = list(dict.fromkeys(given or ()))
+        moved = [value for value in wanted if (value in have) != adding]  # add: new ones only
+        odd += [f"{noun} {value}" for value in wanted if value not in moved]
+        if moved:
+            bodies[key] = {key: moved}
+            after[key] = [*have, *moved] if adding else [v for v in have if v not in moved]
+    name = current.get("name")
+    if odd and not adding:
         raise ToolError(
-            f"Not on firewall {current.get('name')}: {', '.join(missing)}. Nothing was sent. "
+            f"Not on firewall {name}: {', '.join(odd)}. Nothing was sent. "
             f"It has: {_contents(current)}."
         )
-    if body:
-        requests.append(("firewalls.delete_rules", {"firewall_id": firewall_id, "body": body}))
-    if ids:
-        body = {"droplet_ids": ids}
-        requests.append(("firewalls.delete_droplets", {"firewall_id": firewall_id, "body": body}))
-        after["droplet_ids"] = [i for i in _ids(current) if i not in ids]
-    if gone_tags:
-        body = {"tags": gone_tags}
-        requests.append(("firewalls.delete_tags", {"firewall_id": firewall_id, "body": body}))
-        after["tags"] = [t for t in _tags(current) if t not in gone_tags]
+    requests = [
+        (SMALL_CALLS[mode][kind], {"firewall_id": firewall_id, "body": body})
+        for kind, body in bodies.items()
+        if body
+    ]
+    if not requests and adding:
+        raise ToolError(f"Nothing to add: firewall {name} already has {', '.join(odd)}.")
     return Change(current, after, requests)
 
 
@@ -903,10 +903,8 @@ async def plan_firewall_update(
     current = await _get(do, firewall_id)
     if mode == "replace":
         change = _replace(firewall_id, current, name, rules, droplet_ids, tags)
-    elif mode == "add":
-        change = _add(firewall_id, current, rules, droplet_ids, tags)
     else:
-        change = _remove(firewall_id, current, rules, droplet_ids, tags)
+        change = _add_or_remove(firewall_id, mode, current, rules, droplet_ids, tags)
     added = [i for i in _ids(change.after) if i not in _ids(current)]
     return await _change_plan(do, firewall_id, mode, change, added)
 

@@ -19,7 +19,7 @@ from pydantic import Field, WithJsonSchema
 
 from ..access import DOAccess, DOError, Waited
 from ..registry import Access, Toolset
-from ..trust import Cost, Plan, Target, pricing
+from ..trust import Plan, Target, pricing
 from ._common import (
     TAG_PATTERN,
     UUID_PATTERN,
@@ -35,6 +35,7 @@ from ._common import (
     fetch_list,
     list_result,
 )
+from .projects import ProjectChoice, chosen_project, put_in_project, resolve_project, urn
 
 TOOLSET = Toolset(
     "load_balancers",
@@ -47,8 +48,6 @@ KIND = "load balancer"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,254}$")
 UUID = re.compile(UUID_PATTERN)
 TAG = re.compile(TAG_PATTERN)
-#: Nodes of the deprecated ``size`` slugs (regions without ``size_unit``: ams2, nyc2, sfo1).
-SIZE_NODES = {"lb-small": 1, "lb-medium": 3, "lb-large": 6}
 ENTRY = ("http", "https", "http2", "http3", "tcp", "udp")
 TARGET = ("http", "https", "http2", "tcp", "udp")
 TLS_ENTRY = ("https", "http2", "http3")  # TLS ends here (certificate_id) or passes through
@@ -65,7 +64,7 @@ HEALTH: dict[str, tuple[int, int]] = {
 FLAGS = ("redirect_http_to_https", "enable_proxy_protocol", "enable_backend_keepalive")
 SETTINGS = ("health_check", "sticky_sessions", *FLAGS, "http_idle_timeout_seconds", "firewall")
 #: Fixed at creation: a change may repeat them, not alter them.
-CREATE_ONLY = ("region", "vpc_uuid", "project_id")
+CREATE_ONLY = ("region", "vpc_uuid")
 #: What a PUT keeps from the current object (the API resets whatever a PUT leaves out).
 #: ``algorithm`` is deprecated (create does not offer it), but a PUT without it would reset it.
 KEPT = (
@@ -180,7 +179,8 @@ def _region(lb: dict[str, Any]) -> str | None:
 
 
 def _nodes(lb: dict[str, Any]) -> int:
-    return int(lb.get("size_unit") or SIZE_NODES.get(str(lb.get("size")), 1))
+    """Its nodes: ``size_unit``, or the legacy ``size`` slug's (lb-medium: 3)."""
+    return pricing.load_balancer_size(lb)[0]
 
 
 def _ids(ids: Any) -> str:
@@ -228,7 +228,7 @@ def lb_view(lb: dict[str, Any]) -> dict[str, Any]:
             "network": None if lb.get("network") == "EXTERNAL" else lb.get("network"),
             "project_id": lb.get("project_id"),
             "created_at": lb.get("created_at"),
-            "price_monthly_estimate": _nodes(lb) * pricing.PUBLISHED["load_balancer_node_month"],
+            "price_monthly_estimate": pricing.load_balancer_size(lb)[1],
         }
     )
 
@@ -481,11 +481,6 @@ def _given(arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _node_cost(nodes: int, detail: str) -> Cost:
-    price = pricing.PUBLISHED["load_balancer_node_month"]
-    return pricing.published(nodes * price, f"{detail} at ${price:.2f}/node-month")
-
-
 # -- create ----------------------------------------------------------------------------------
 
 
@@ -499,10 +494,9 @@ def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
     if arguments.get("remove_ports"):
         raise ToolError("remove_ports applies to a change (with lb_id), not a create.")
     given = _given(arguments)
-    for key, hint in (("vpc_uuid", "vpc_list"), ("project_id", "api_call projects.list")):
-        value = arguments.get(key)
-        if value is not None and not UUID.fullmatch(value):
-            raise ToolError(f"{key} must be an id (UUID); {hint} shows them.")
+    vpc_uuid = arguments.get("vpc_uuid")
+    if vpc_uuid is not None and not UUID.fullmatch(vpc_uuid):
+        raise ToolError("vpc_uuid must be an id (UUID); vpc_list shows them.")
     region = arguments["region"]
     if not re.fullmatch(r"[a-z]{3}[0-9]", region):
         raise ToolError(f"Invalid region {region!r}: a slug like nyc3 (region_list).")
@@ -517,21 +511,20 @@ def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
     }
     if "tag" in body:
         del body["droplet_ids"]
-    for key in ("vpc_uuid", "project_id"):
-        if arguments.get(key):
-            body[key] = arguments[key]
+    if vpc_uuid:
+        body["vpc_uuid"] = vpc_uuid
     return body
 
 
 def _plan_create(arguments: dict[str, Any]) -> Plan:
     body = _create_body(arguments)
-    nodes = body["size_unit"]
+    nodes = _nodes(body)
     return Plan(
         "create",
         "create",
         (Target(KIND, "new", body["name"]),),
         destructive=False,
-        cost=_node_cost(nodes, f"{nodes} load balancer node(s)"),
+        cost=pricing.load_balancer_cost(nodes, f"{nodes} load balancer node(s)"),
         requests=(("load_balancers.create", {"body": body}),),
     )
 
@@ -731,21 +724,23 @@ async def _plan_change(do: DOAccess, lb_id: str, arguments: dict[str, Any]) -> P
     rules = _rules(arguments.get("forwarding_rules") or [])
     remove = [_port(p, "remove_ports") for p in dict.fromkeys(arguments.get("remove_ports") or ())]
     fixed = {key: arguments[key] for key in CREATE_ONLY if arguments.get(key) is not None}
-    if not (given or rules or remove or fixed):
+    project = arguments.get("project")
+    if not (given or rules or remove or fixed or project):
         raise ToolError("Nothing to change: give the settings to change with lb_id.")
     lb = await _get(do, lb_id)
     current = {"region": _region(lb), "vpc_uuid": lb.get("vpc_uuid")}
-    current["project_id"] = lb.get("project_id")
     for key, value in fixed.items():
         if value != current[key]:
             raise ToolError(
                 f"{key} is fixed at creation (it is {current[key]}); nothing was changed. "
-                + (
-                    "api_call projects.assign_resources moves it to another project."
-                    if key == "project_id"
-                    else "Create another load balancer there instead."
-                )
+                "Create another load balancer there instead."
             )
+    if project and (await resolve_project(do, project)).get("id") != lb.get("project_id"):
+        raise ToolError(
+            f"project applies to a create: load balancer {lb.get('name')} is in project "
+            f"{lb.get('project_id')}; nothing was changed. project_assign moves it "
+            f"(resources=['lb:{lb_id}'])."
+        )
     body = _put_body(lb)
     _merge(body, given)
     body["forwarding_rules"], rule_changes, stopped = _merge_rules(
@@ -763,8 +758,9 @@ async def _plan_change(do: DOAccess, lb_id: str, arguments: dict[str, Any]) -> P
         parts += [f"traffic to {line} stops" for line in stopped]
         text = "; ".join(parts)
         extra += f" {text[:1].upper()}{text[1:]}."  # not capitalize(): tags keep their case
-    added = _nodes(body) - _nodes(lb)
-    cost = _node_cost(added, f"{_nodes(lb)} -> {_nodes(body)} nodes") if added else None
+    before, after = _nodes(lb), _nodes(body)
+    detail = f"{before} -> {after} nodes"
+    cost = pricing.load_balancer_cost(after - before, detail) if after != before else None
     return Plan(
         "change",
         "change",
@@ -806,7 +802,7 @@ async def load_balancer_set(
     http_idle_timeout_seconds: Annotated[int | None, Field(ge=30, le=600)] = None,
     firewall: Firewall = None,
     vpc_uuid: str | None = None,
-    project_id: str | None = None,
+    project: ProjectChoice = None,
     wait: Wait = True,
     timeout: WaitTimeout = 600,
     plan: Plan | None = None,
@@ -816,7 +812,10 @@ async def load_balancer_set(
     arguments = {key: value for key, value in locals().items() if key not in ("do", "plan")}
     plan = plan or await plan_set(do, **arguments)
     if lb_id is None:
-        return await _create(do, plan, wait, timeout)
+        place = await chosen_project(do, project)  # before anything is created
+        created = await _create(do, plan, wait, timeout)
+        lb_urn = urn("lb", created.resources[0]["id"])
+        return await put_in_project(do, place, [lb_urn], created)
     ((operation, request),) = plan.requests
     lb = (await do.call(operation, **request, **_subject(lb_id)))["load_balancer"]
     return await _settle(do, lb, wait, timeout, changed="; ".join(plan.notes["changes"]))
@@ -833,7 +832,7 @@ async def plan_delete(do: DOAccess, lb_id: uuid.UUID, **_: Any) -> Plan:
         "delete",
         "delete",
         (_target(lb),),
-        cost=_node_cost(-nodes, f"{nodes} load balancer node(s) fewer"),
+        cost=pricing.load_balancer_cost(-nodes, f"{nodes} load balancer node(s) fewer"),
         extra=f"Its IP {lb.get('ip') or '(none)'} stops answering: traffic to {rules} no longer "
         f"reaches {_backends(lb)}. The droplets stay.",
         requests=(("load_balancers.delete", {"lb_id": str(lb_id)}),),

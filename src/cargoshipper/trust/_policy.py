@@ -520,12 +520,11 @@ async def _refine_edge(
         verdict.what = "change a load balancer (forwarding rules or backends removed)"
         return
     verdict.effect, verdict.what = "write", "change a load balancer (rules and backends kept)"
-    added = int(body.get("size_unit") or 1) - int(current.get("size_unit") or 1)
-    if added > 0:
-        price = pricing.PUBLISHED["load_balancer_node_month"]
+    (after, _), (before, _) = pricing.load_balancer_size(body), pricing.load_balancer_size(current)
+    if after > before:
         verdict.effect = "spend"
-        verdict.cost = pricing.published(
-            added * price, f"{added} more load balancer node(s) at ${price:.2f}/month"
+        verdict.cost = pricing.load_balancer_cost(
+            after - before, f"{before} -> {after} load balancer nodes"
         )
 
 
@@ -597,11 +596,8 @@ async def request_cost(
     if op == "databases.update_cluster_size":
         return await _database_resize_cost(do, verdict, params, body)
     if op == "load_balancers.create":
-        nodes = int(body.get("size_unit") or 1)
-        price = pricing.PUBLISHED["load_balancer_node_month"]
-        return pricing.published(
-            nodes * price, f"{nodes} load balancer node(s) at ${price:.2f}/month"
-        )
+        nodes, _ = pricing.load_balancer_size(body)
+        return pricing.load_balancer_cost(nodes, f"{nodes} load balancer node(s)")
     if op in ("reserved_ips.create",):
         return pricing.published(pricing.PUBLISHED["reserved_ip_month"], "1 reserved IP")
     return None

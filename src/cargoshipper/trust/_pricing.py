@@ -31,6 +31,9 @@ DATABASE_NODE_MONTH: dict[str, float] = {
     "db-s-8vcpu-32gb": 480.0,
     "db-s-16vcpu-64gb": 960.0,
 }
+#: Nodes of the deprecated load balancer ``size`` slugs (regions without ``size_unit``: ams2,
+#: nyc2, sfo1).
+LOAD_BALANCER_SIZE_NODES = {"lb-small": 1, "lb-medium": 3, "lb-large": 6}
 HOURS_PER_MONTH = 672  # DigitalOcean bills at most 672 hours (28 days) a month
 #: Droplet backups cost a share of the droplet's price: weekly 20 %, daily 30 % (published,
 #: same date). Daily is what the API sets up when backups are on and no policy is sent.
@@ -87,6 +90,20 @@ def database_cost(size: str, nodes: int) -> Cost | None:
     if price is None:
         return None
     return published(price * nodes, f"{nodes} x {size} at ${price:.2f}/month")
+
+
+def load_balancer_size(lb: dict[str, Any]) -> tuple[int, float]:
+    """A load balancer, or a create or PUT body: its nodes and their published monthly price.
+    Nodes are ``size_unit``, else the legacy ``size`` slug's (lb-small 1, lb-medium 3, lb-large
+    6), else 1 (what the API sets when neither is given)."""
+    nodes = int(lb.get("size_unit") or LOAD_BALANCER_SIZE_NODES.get(str(lb.get("size")), 1))
+    return nodes, nodes * PUBLISHED["load_balancer_node_month"]
+
+
+def load_balancer_cost(nodes: int, detail: str) -> Cost:
+    """``nodes`` load balancer nodes more (negative: fewer); ``detail`` says which."""
+    price = PUBLISHED["load_balancer_node_month"]
+    return published(nodes * price, f"{detail} at ${price:.2f}/node-month")
 
 
 def total(costs: list[Cost]) -> Cost:
