@@ -118,3 +118,16 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
 
     monkeypatch.setattr(DOAccess, "call", spy)
     return calls
+
+
+@pytest.fixture
+def url_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients declare URL elicitation and no form dialog (the SDK always declares both)."""
+    from mcp.client import session as client_session
+
+    real = client_session.types.ElicitationCapability
+    monkeypatch.setattr(
+        client_session.types,
+        "ElicitationCapability",
+        lambda form=None, url=None: real(url=url),
+    )

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,24 @@ class Dialog:
         if answer == "accept":
             return ElicitResult(action="accept", content={"confirm": True})
         return ElicitResult(action=answer)
+
+
+class LinkOpener:
+    """A URL-elicitation client: it 'opens' the link, where a person decides ``decision``
+    (``opened``: the address it really opens, e.g. another replica behind the public one)."""
+
+    def __init__(self, decision: str, opened: Callable[[str], str] = lambda url: url) -> None:
+        self.decision = decision
+        self.opened = opened
+        self.urls: list[str] = []
+
+    async def __call__(self, _context: Any, params: Any) -> ElicitResult:
+        assert getattr(params, "mode", None) == "url", params
+        self.urls.append(params.url)
+        async with httpx2.AsyncClient() as http:
+            answer = await http.post(self.opened(params.url), data={"decision": self.decision})
+        assert answer.status_code == 200, answer.text
+        return ElicitResult(action="accept")
 
 
 def _template(path: str) -> re.Pattern[str]:

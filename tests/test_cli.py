@@ -184,6 +184,8 @@ def test_log_level_in_any_case_before_or_after_the_command(flags):
         ("serve --call-budget abc", "--call-budget"),
         ("call account_get --call-budget 0", "--call-budget"),
         ("serve --transport pigeon", "--transport"),
+        ("serve --transport http --public-url mcp.example.com", "--public-url"),
+        ("serve --transport http --public-url https://x.example/?a=1", "--public-url"),
         ("serve --confirm maybe", "--confirm"),
         ("sandbox --boot-seconds -1", "--boot-seconds"),
         ("sandbox --rate-limit 0", "--rate-limit"),
@@ -201,6 +203,12 @@ def test_the_call_budget_env_variable_is_checked_too():
     env = {**CLEAN_ENV, "CARGOSHIPPER_CALL_BUDGET": "x"}
     done = run("call", "account_get", "--sandbox", env=env)
     assert "CARGOSHIPPER_CALL_BUDGET" in one_line_error(done)
+
+
+def test_the_public_url_env_variable_is_checked_too():
+    env = {**CLEAN_ENV, "CARGOSHIPPER_PUBLIC_URL": "ftp://mcp.example.com"}
+    done = run("serve", "--transport", "http", "--sandbox", "--port", "0", env=env)
+    assert "CARGOSHIPPER_PUBLIC_URL" in one_line_error(done)
 
 
 @pytest.mark.parametrize("url", ["notaurl", "ftp://x", "http://"])

@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -24,7 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 from cargoshipper.access import tenant_of
 from cargoshipper.approval_page import api_call, runtime_files
 from cargoshipper.sandbox import Sandbox, SandboxConfig
-from helpers import call_ok, error_text, free_port, serve_http
+from helpers import LinkOpener, call_ok, error_text, free_port, serve_http
 
 pytestmark = [
     pytest.mark.anyio,
@@ -35,8 +36,9 @@ pytestmark = [
 ]
 
 TOKEN = "dop_v1_" + "c3" * 32
-DROPLET = 501_000_101  # app-1 in the seeded sandbox
+DROPLET, DB_1 = 501_000_101, 501_000_103  # app-1 and db-1 in the seeded sandbox
 STATE_KEY = "replica-test-state-key-0123456789"
+PUBLIC_URL = "https://mcp.example.test"  # where people reach the replicas (not resolvable here)
 CREATE = {"name": "rep-1", "region": "nyc3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64"}
 
 
@@ -69,11 +71,9 @@ def redis_server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen]]:
     proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def replicas(redis_server, tmp_path_factory) -> Iterator[dict]:
+@contextlib.contextmanager
+def two_replicas(redis_url: str, tmp: Path, *flags: str) -> Iterator[dict]:
     """The sandbox, and two replicas (each with its own approval page and runtime dir)."""
-    url, _ = redis_server
-    tmp = tmp_path_factory.mktemp("replicas")
     with Sandbox(SandboxConfig()) as sandbox, contextlib.ExitStack() as stack:
         urls, runs = [], []
         for name in ("a", "b"):
@@ -85,22 +85,33 @@ def replicas(redis_server, tmp_path_factory) -> Iterator[dict]:
                 "CARGOSHIPPER_AUDIT_LOG": str(tmp / f"audit-{name}.jsonl"),
                 "CARGOSHIPPER_APPROVAL_WAIT": "0.5",
                 "CARGOSHIPPER_RUNTIME_DIR": str(run),
-                "CARGOSHIPPER_REDIS_URL": url,
+                "CARGOSHIPPER_REDIS_URL": redis_url,
                 "CARGOSHIPPER_STATE_KEY": STATE_KEY,
             }
             log = tmp / f"server-{name}.log"
-            flags = ("--host", "0.0.0.0", "--allowed-hosts", "127.0.0.1:*")
-            urls.append(stack.enter_context(serve_http(env, *flags, log=log)))
+            hosted = ("--host", "0.0.0.0", "--allowed-hosts", "127.0.0.1:*")
+            hosted += ("--public-url", PUBLIC_URL)  # the load balancer's address
+            urls.append(stack.enter_context(serve_http(env, *hosted, *flags, log=log)))
             runs.append(run)
-        yield {"sandbox": sandbox, "urls": urls, "runs": runs, "redis": url}
+        yield {"sandbox": sandbox, "urls": urls, "runs": runs, "redis": redis_url}
+
+
+@pytest.fixture(scope="module")
+def replicas(redis_server, tmp_path_factory) -> Iterator[dict]:
+    with two_replicas(redis_server[0], tmp_path_factory.mktemp("replicas")) as both:
+        yield both
 
 
 @contextlib.asynccontextmanager
-async def caller(url: str) -> AsyncIterator[Client]:
+async def caller(url: str, elicitation: Any = None, mode: str = "auto") -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60)) as http,
-        Client(streamable_http_client(url, http_client=http)) as client,
+        Client(
+            streamable_http_client(url, http_client=http),
+            elicitation_callback=elicitation,
+            mode=mode,
+        ) as client,
     ):
         yield client
 
@@ -135,6 +146,31 @@ async def test_an_approval_given_on_one_replica_is_honoured_by_the_other(replica
         done = await call_ok(b, "droplet_delete", droplet_id=DROPLET)  # B honours A's page
         assert not done.get("approval"), done
     assert sandbox.world.count("DELETE", f"/v2/droplets/{DROPLET}") == 1
+
+
+async def test_an_approval_link_names_the_public_address_and_any_replica_serves_it(
+    replicas, url_only
+):
+    """A remote caller's link is on the load balancer's address (--public-url), not on the
+    replica's loopback page: the person's browser reaches whichever replica, and the call that
+    asked on A goes on once B recorded the decision."""
+    sandbox, (url_a, url_b) = replicas["sandbox"], replicas["urls"]
+    behind_the_balancer = url_b.removesuffix("/mcp")
+    opener = LinkOpener("approve", lambda url: url.replace(PUBLIC_URL, behind_the_balancer))
+    async with caller(url_a, opener) as a:
+        done = await call_ok(a, "droplet_delete", droplet_id=DB_1)
+    (link,) = opener.urls
+    assert link.startswith(f"{PUBLIC_URL}/approve/") and done["done"] is True, (link, done)
+    assert sandbox.world.count("DELETE", f"/v2/droplets/{DB_1}") == 1
+    async with httpx2.AsyncClient() as http:  # used: the link now shows nothing
+        shown = await http.get(link.replace(PUBLIC_URL, url_a.removesuffix("/mcp")))
+        assert shown.status_code == 404
+        forged = await http.post(
+            link.replace(PUBLIC_URL, behind_the_balancer),
+            data={"decision": "approve"},
+            headers={"Origin": "https://evil.example"},
+        )
+    assert forged.status_code == 403
 
 
 async def test_three_parallel_creates_over_two_replicas_make_one_droplet(replicas):
@@ -199,6 +235,34 @@ async def test_modern_requests_go_to_any_replica_legacy_sessions_are_sticky(repl
     assert httpx2.post(url_a, headers=headers, json=listing, timeout=10).status_code == 200
     on_b = httpx2.post(url_b, headers=headers, json=listing, timeout=10)
     assert on_b.status_code == 404 and "Session not found" in on_b.text, on_b.text
+
+
+async def test_stateless_replicas_serve_a_legacy_client_on_either(redis_server, tmp_path):
+    """--stateless: 2025-era clients get no session, so a balancer without sticky routing
+    works; they have no dialog then, and the approval given on one replica's page is honoured
+    by the other."""
+    with two_replicas(redis_server[0], tmp_path, "--stateless") as both:
+        sandbox, (url_a, url_b), (run_a, _) = both["sandbox"], both["urls"], both["runs"]
+        async with caller(url_a, mode="legacy") as a, caller(url_b, mode="legacy") as b:
+            for client in (a, b, a, b):
+                await call_ok(client, "account_get")
+            asked = await call_ok(b, "droplet_delete", droplet_id=DROPLET)
+            assert asked["approval"]["status"] == "pending"
+            decide = f"/api/decide/{asked['approval']['id']}"
+            status, _ = api_call(page_of(run_a), "POST", decide, {"decision": "approve"})
+            assert status == 200
+            done = await call_ok(a, "droplet_delete", droplet_id=DROPLET)
+        assert done["done"] is True and not done.get("approval"), done
+        assert sandbox.world.count("DELETE", f"/v2/droplets/{DROPLET}") == 1
+        headers = {"Accept": "application/json, text/event-stream"}
+        headers |= {"Authorization": f"Bearer {TOKEN}"}
+        opened = legacy_initialize(url_a, headers)  # one raw client, alternating replicas:
+        assert opened.status_code == 200 and "mcp-session-id" not in opened.headers
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call"}
+        call["params"] = {"name": "droplet_get", "arguments": {"droplet_id": DB_1}}
+        headers |= {"MCP-Protocol-Version": "2025-06-18"}
+        on_b = httpx2.post(url_b, headers=headers, json=call, timeout=10)
+        assert on_b.status_code == 200 and '"db-1"' in on_b.text, on_b.text
 
 
 async def test_redis_killed_mid_run_refuses_clearly_and_sends_nothing(replicas, redis_server):

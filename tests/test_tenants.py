@@ -27,7 +27,7 @@ from cargoshipper.access import DOAccess, Refused, Tenants
 from cargoshipper.approval_page import api_call, runtime_files
 from cargoshipper.sandbox import Sandbox, SandboxConfig
 from conftest import settings_for
-from helpers import call_ok, error_text, serve_http, token_proxy
+from helpers import LinkOpener, call_ok, error_text, serve_http, token_proxy
 
 pytestmark = pytest.mark.anyio
 
@@ -44,13 +44,19 @@ def tenant(token: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def caller(url: str, token: str | None, mode: str = "auto") -> AsyncIterator[Client]:
+async def caller(
+    url: str, token: str | None, mode: str = "auto", elicitation: Any = None
+) -> AsyncIterator[Client]:
     """An MCP client over HTTP sending ``token`` as its bearer token (None: no header)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     timeout = httpx2.Timeout(30, read=300)
     async with (
         httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
-        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+        Client(
+            streamable_http_client(url, http_client=http),
+            mode=mode,
+            elicitation_callback=elicitation,
+        ) as client,
     ):
         yield client
 
@@ -148,6 +154,23 @@ async def test_loopback_serves_token_less_callers_with_the_server_token(proxy, t
         assert malformed.status_code == 401  # never the server's token for a token gone wrong
         forged = post(url, CALL_TOOL, Host="evil.example")
         assert forged.status_code == 421
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_remote_callers_approval_link_is_on_the_address_it_called(
+    proxy, tmp_path, url_only, mode
+):
+    """Not on the server's loopback page, which a remote person's browser cannot reach."""
+    proxy_url, seen = proxy
+    with serve_http(server_env(proxy_url, tmp_path), *PUBLIC) as url:
+        opener = LinkOpener("approve")
+        async with caller(url, TOKEN_A, mode, opener) as a:
+            done = await call_ok(a, "droplet_delete", droplet_id=DROPLET)
+        (link,) = opener.urls
+        assert link.startswith(url.replace("/mcp", "/approve/")) and done["done"] is True
+        assert ("DELETE", f"/v2/droplets/{DROPLET}") in [(m, p) for _, m, p in seen]
+        rebound = httpx2.get(link, headers={"Host": "evil.example"}, timeout=10)
+        assert rebound.status_code == 421  # DNS-rebinding protection covers the links too
 
 
 async def test_two_tenants_never_share_approvals_budgets_or_identity(sandboxes, proxy, tmp_path):

@@ -23,6 +23,7 @@ import secrets
 import socket
 import sys
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,13 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
@@ -56,6 +63,8 @@ SECURITY_HEADERS = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 AUDIT_LINES = 30
+#: Where the MCP server's own HTTP app serves one request's link (``ApprovalPage.remote_link``).
+REMOTE_PATH = "/approve/"
 
 
 # -- runtime files: how the terminal finds the running pages ---------------------------------
@@ -160,9 +169,27 @@ class ApprovalPage:
     def login_url(self) -> str:
         return f"{self.base_url}/?token={self._secret}"
 
-    def link_for(self, item: PendingApproval) -> str:
-        """A link that shows and decides this one request only."""
+    def link_for(self, item: PendingApproval, base: str | None = None) -> str:
+        """A link that shows and decides this one request only: on this loopback page, or,
+        given the ``base`` URL a remote caller reaches the MCP server at, on that server's
+        ``/approve/`` route (see ``remote_link``), which any replica sharing the state serves."""
+        if base:
+            return f"{base.rstrip('/')}{REMOTE_PATH}{item.link_secret}"
         return f"{self.base_url}/r/{item.link_secret}"
+
+    async def remote_link(self, request: Request, public_origin: str | None) -> Response:
+        """``GET|POST /approve/{link}`` on the MCP server's own HTTP app (its Host already
+        checked): the one request the link names. A POST must come from the page itself (no
+        Origin, or one naming the host the request came to, or ``public_origin``)."""
+        origin = request.headers.get("origin")
+        own = {request.headers.get("host"), _netloc(public_origin) or None}
+        response: Response
+        if request.method == "POST" and origin is not None and _netloc(origin) not in own:
+            response = PlainTextResponse("Cross-origin request refused.", 403)
+        else:
+            response = await self._link(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     async def __aenter__(self) -> ApprovalPage:
         await self._stack.enter_async_context(self._serving())
@@ -473,6 +500,10 @@ def _recent(items: list[PendingApproval]) -> str:
 
 def _clock(moment: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(moment))
+
+
+def _netloc(url: str | None) -> str:
+    return urllib.parse.urlsplit(url or "").netloc
 
 
 def _same(given: str, expected: str) -> bool:

@@ -161,6 +161,21 @@ def _parser() -> argparse.ArgumentParser:
         help="HTTP: close a legacy session idle this long (default 600)",
     )
     serve.add_argument(
+        "--public-url",
+        type=_public_url,
+        metavar="URL",
+        help="HTTP: the address people's browsers reach this server at (e.g. "
+        "https://mcp.example.com, behind a TLS proxy); approval links point there (env "
+        "CARGOSHIPPER_PUBLIC_URL; default: the address each request came to)",
+    )
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="HTTP: no sessions for 2025-era clients either, so a load balancer may send any "
+        "request to any replica (those clients then get no approval dialogs: a person "
+        "decides on the approval page)",
+    )
+    serve.add_argument(
         "--redis-url",
         metavar="URL",
         help="share approvals, create locks and rate-limit readings with the other replicas "
@@ -513,6 +528,11 @@ def _serve_http(args: argparse.Namespace) -> int:
     with connection(args, token_required=not hosted) as settings:
         if hosted:
             settings = dataclasses.replace(settings, token="")  # callers bring their own
+        try:
+            public_url = args.public_url or _public_url(os.environ.get(PUBLIC_URL_VARIABLE))
+        except argparse.ArgumentTypeError as error:
+            raise ConfigError(f"{PUBLIC_URL_VARIABLE}: {error}") from None
+        settings = dataclasses.replace(settings, public_url=public_url)
         server = build_server(_replicas(settings, args))
         app = http_app(
             server,
@@ -520,6 +540,7 @@ def _serve_http(args: argparse.Namespace) -> int:
             allowed_origins=args.allowed_origins or ([] if hosted else LOOPBACK_ORIGINS),
             max_sessions=args.max_sessions,
             session_idle_timeout=args.session_idle_timeout,
+            stateless=args.stateless,
         )
         with _listen(args.host, args.port) as sock:
             port = sock.getsockname()[1]  # bound already, so the banner names the real port
@@ -546,6 +567,21 @@ def _serve_http(args: argparse.Namespace) -> int:
 #: uvloop where it is installed (a dependency except on Windows): the event loop's own share of
 #: each call's CPU drops by a tenth or more. uvicorn picks httptools by itself the same way.
 _EVENT_LOOP = {"use_uvloop": importlib.util.find_spec("uvloop") is not None}
+
+
+PUBLIC_URL_VARIABLE = "CARGOSHIPPER_PUBLIC_URL"
+
+
+def _public_url(value: str | None) -> str | None:
+    """An http(s) URL with a host and nothing after its path (the approval links' base)."""
+    if not value or not value.strip():
+        return None
+    url = urllib.parse.urlsplit(value.strip())
+    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+        raise argparse.ArgumentTypeError(
+            f"--public-url must be like https://mcp.example.com (got {value!r})"
+        )
+    return value.strip().rstrip("/")
 
 
 def _is_loopback(host: str) -> bool:

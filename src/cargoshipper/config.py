@@ -54,6 +54,7 @@ class Settings:
     confirmation_ttl: float = 600.0  # how long a pending approval lives
     approval_wait: float = 45.0  # a call waits this long for a person, within 60 s timeouts
     approval_port: int = 0  # the loopback approval page (0: any free port)
+    public_url: str | None = None  # HTTP: where callers reach the server (approval links)
     # -- replicas (see the README's "Host it for a team") --
     redis_url: str | None = field(default=None, repr=False)  # None: state in this process
     state_key: str | None = field(default=None, repr=False)  # seals request state (HTTP)

@@ -14,16 +14,17 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from . import __version__
 from .access import DOAccess, tenant_of
+from .approval_page import REMOTE_PATH, UNKNOWN_LINK
 from .config import Settings
 from .registry import Access, ToolSpec
 from .tool_arguments import check_arguments
@@ -242,6 +243,7 @@ def http_app(
     allowed_origins: list[str],
     max_sessions: int,
     session_idle_timeout: float,
+    stateless: bool = False,
 ) -> Starlette:
     """The Streamable HTTP app: DNS-rebinding protection for ``allowed_hosts`` (421 otherwise)
     and ``allowed_origins`` (403 otherwise), and every request's tenant from its bearer token.
@@ -249,6 +251,10 @@ def http_app(
     A request without a token is answered 401 (``WWW-Authenticate: Bearer``) before any tool
     runs, unless the server has a token of its own to serve it with: the CLI gives it one only
     on loopback. The guard reads the token back with ``get_access_token()``.
+
+    ``stateless``: legacy (2025-era) clients get no session either, so any replica serves any
+    request (they then have no dialogs: approvals wait for the page). The app also serves the
+    approval links of its callers (``/approve/{link}``, for a browser: no bearer token).
     """
     security = TransportSecuritySettings(
         allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
@@ -257,13 +263,30 @@ def http_app(
         transport_security=security,
         max_sessions=max_sessions,
         session_idle_timeout=session_idle_timeout,
+        stateless_http=stateless,
     )
+    app.add_route(f"{REMOTE_PATH}{{link}}", _approval_link(server.guard, security), ["GET", "POST"])
     app.add_middleware(AuthContextMiddleware)  # inner: get_access_token() in the tool calls
     optional = bool(server.guard.settings.token)
     app.add_middleware(
         AuthenticationMiddleware, backend=_CallerToken(optional), on_error=_unauthorized
     )
     return app
+
+
+def _approval_link(guard: Guard, security: TransportSecuritySettings) -> Any:
+    """``/approve/{link}``: one approval link, on the address the caller reached the server at
+    (any replica sharing the state serves it). Its Host is checked like the MCP endpoint's."""
+    hosts = TransportSecurityMiddleware(security)
+
+    async def endpoint(request: Request) -> Response:
+        if not hosts._validate_host(request.headers.get("host")):  # DNS rebinding
+            return PlainTextResponse("Unknown host.", 421)
+        if guard.page is None:  # this server asks nobody (read-only, --confirm never)
+            return PlainTextResponse(UNKNOWN_LINK, 404)
+        return await guard.page.remote_link(request, guard.settings.public_url)
+
+    return endpoint
 
 
 class _CallerToken(AuthenticationBackend):
@@ -277,8 +300,8 @@ class _CallerToken(AuthenticationBackend):
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Any] | None:
         header = conn.headers.get("authorization")
-        if header is None and self._optional:
-            return None
+        if header is None and (self._optional or conn.url.path.startswith(REMOTE_PATH)):
+            return None  # an approval link's secret is its own credential
         scheme, _, token = (header or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not _PLAUSIBLE_TOKEN.fullmatch(token):

@@ -5,15 +5,13 @@ person says yes, and a yes lets exactly the previewed requests through, once."""
 from __future__ import annotations
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client
-from mcp.client import session as client_session
 from mcp.types import ElicitResult
 
 from cargoshipper.server import build_server
 from conftest import connect, settings_for
-from helpers import Dialog, call_ok, error_text
+from helpers import Dialog, LinkOpener, call_ok, error_text
 
 pytestmark = pytest.mark.anyio
 
@@ -93,33 +91,6 @@ async def test_harmless_calls_do_not_ask(sandbox, era):
     async with connect(sandbox, era, dialog) as client:
         await call_ok(client, "droplet_action", droplet_id=APP_1, type="reboot")
     assert dialog.questions == []
-
-
-class LinkOpener:
-    """A URL-elicitation client: it 'opens' the link, where a person decides ``decision``."""
-
-    def __init__(self, decision: str) -> None:
-        self.decision = decision
-        self.urls: list[str] = []
-
-    async def __call__(self, _context, params) -> ElicitResult:
-        assert getattr(params, "mode", None) == "url", params
-        self.urls.append(params.url)
-        async with httpx2.AsyncClient() as http:
-            answer = await http.post(params.url, data={"decision": self.decision})
-        assert answer.status_code == 200, answer.text
-        return ElicitResult(action="accept")
-
-
-@pytest.fixture
-def url_only(monkeypatch):
-    """Clients declare URL elicitation and no form dialog (the SDK always declares both)."""
-    real = client_session.types.ElicitationCapability
-    monkeypatch.setattr(
-        client_session.types,
-        "ElicitationCapability",
-        lambda form=None, url=None: real(url=url),
-    )
 
 
 @pytest.mark.parametrize("decision", ["approve", "deny"])

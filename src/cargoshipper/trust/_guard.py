@@ -49,6 +49,7 @@ from mcp.types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
+from starlette.requests import Request
 
 from ..access import Change, DOAccess, DOError, Refused, Tenants, journal, request_ids
 from ..config import Settings
@@ -297,7 +298,7 @@ class Guard:
                 accepted = isinstance(result, AcceptedElicitation) and result.data.confirm
             return await self._decide_by_dialog(spec, item, accepted)
         if url and self.page is not None:
-            link = self.page.link_for(item)
+            link = self.page.link_for(item, self._caller_base(ctx))
             if modern:
                 answer = _answer(ctx, item)
                 if answer is None:
@@ -324,6 +325,15 @@ class Guard:
         if decided.status == "approved" and await self.approvals.ause(decided.id):
             return str(decided.decided_by)
         return decided
+
+    def _caller_base(self, ctx: Context) -> str | None:
+        """Where an HTTP caller reaches this server (``--public-url``, else the address its
+        request came to, its Host checked against --allowed-hosts): its approval links point
+        there, not at this host's loopback page. None over stdio and in memory."""
+        request = getattr(ctx.request_context, "request", None)
+        if not isinstance(request, Request):
+            return None
+        return self.settings.public_url or str(request.base_url)
 
     async def _decide_by_dialog(
         self, spec: ToolSpec, item: PendingApproval, accepted: bool
