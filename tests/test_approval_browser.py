@@ -15,11 +15,11 @@ from cargoshipper.trust import Approvals, PendingApproval
 pytestmark = pytest.mark.anyio
 
 
-def open_request(approvals: Approvals, droplet: int, name: str) -> PendingApproval:
+async def open_request(approvals: Approvals, droplet: int, name: str) -> PendingApproval:
     target = {"kind": "droplet", "id": droplet, "name": name, "tags": []}
     requests = [{"operation": "droplet_delete", "effect": "delete", "targets": [target]}]
     preview = f"Delete droplet {name} ({droplet}) and its <b>backups</b>"
-    return approvals.open("droplet_delete", {"droplet_id": droplet}, preview, requests)
+    return await approvals.open("droplet_delete", {"droplet_id": droplet}, preview, requests)
 
 
 @pytest.fixture
@@ -30,8 +30,8 @@ async def page(tmp_path: Path) -> AsyncIterator[ApprovalPage]:
 
 async def test_approve_and_deny_on_the_page(page: ApprovalPage, browser: Browser):
     approvals: Approvals = page._approvals
-    first = open_request(approvals, 41, "web-1")
-    second = open_request(approvals, 42, "web-2")
+    first = await open_request(approvals, 41, "web-1")
+    second = await open_request(approvals, 42, "web-2")
     tab = await browser.new_page()
 
     await tab.goto(page.login_url)
@@ -53,8 +53,8 @@ async def test_approve_and_deny_on_the_page(page: ApprovalPage, browser: Browser
 
 async def test_a_request_link_in_the_browser(page: ApprovalPage, browser: Browser):
     approvals: Approvals = page._approvals
-    first = open_request(approvals, 41, "web-1")
-    second = open_request(approvals, 42, "web-2")
+    first = await open_request(approvals, 41, "web-1")
+    second = await open_request(approvals, 42, "web-2")
     tab = await browser.new_page()
 
     await tab.goto(page.link_for(second))

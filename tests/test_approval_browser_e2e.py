@@ -61,7 +61,7 @@ def all_deletes(sandbox) -> int:
 
 async def wait_for_pending(server) -> PendingApproval:
     with anyio.fail_after(10):
-        while not (pending := server.guard.approvals.pending()):
+        while not (pending := await server.guard.approvals.pending()):
             await anyio.sleep(0.05)
     (item,) = pending
     return item
@@ -137,8 +137,8 @@ async def call_again(client: Client, seen: Seen, server) -> Any:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(call)
             while not results:
-                for item in server.guard.approvals.pending():
-                    server.guard.approvals.decide(item.id, False, "terminal")
+                for item in await server.guard.approvals.pending():
+                    await server.guard.approvals.decide(item.id, False, "terminal")
                 await anyio.sleep(0.05)
     (result,) = results
     return result

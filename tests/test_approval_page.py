@@ -27,9 +27,9 @@ pytestmark = pytest.mark.anyio
 TARGET = {"kind": "droplet", "id": 42, "name": "web-1", "tags": ["prod"]}
 
 
-def open_request(approvals: Approvals, droplet: int, preview: str) -> PendingApproval:
+async def open_request(approvals: Approvals, droplet: int, preview: str) -> PendingApproval:
     requests = [{"operation": "droplet_delete", "effect": "delete", "targets": [TARGET]}]
-    return approvals.open("droplet_delete", {"droplet_id": droplet}, preview, requests)
+    return await approvals.open("droplet_delete", {"droplet_id": droplet}, preview, requests)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def csrf_of(html: str, item: PendingApproval) -> str:
 
 
 async def test_without_the_secret_the_page_refuses(page: ApprovalPage, http: httpx2.AsyncClient):
-    open_request(store(page), 1, "Delete droplet web-1")
+    await open_request(store(page), 1, "Delete droplet web-1")
     for path in ("/", "/?token=wrong", f"/?token={page.secret[:-1]}"):
         response = await http.get(path)
         assert response.status_code == 403
@@ -78,7 +78,7 @@ async def test_without_the_secret_the_page_refuses(page: ApprovalPage, http: htt
 async def test_login_link_sets_a_cookie_and_shows_the_page(
     page: ApprovalPage, http: httpx2.AsyncClient
 ):
-    item = open_request(store(page), 1, "Delete droplet web-1 (42)")
+    item = await open_request(store(page), 1, "Delete droplet web-1 (42)")
     await log_in(http, page)
     response = await http.get("/")
     assert response.status_code == 200
@@ -98,8 +98,8 @@ async def test_login_link_sets_a_cookie_and_shows_the_page(
 async def test_page_buttons_decide_with_the_csrf_field(
     page: ApprovalPage, http: httpx2.AsyncClient
 ):
-    first = open_request(store(page), 1, "Delete droplet one")
-    second = open_request(store(page), 2, "Delete droplet two")
+    first = await open_request(store(page), 1, "Delete droplet one")
+    second = await open_request(store(page), 2, "Delete droplet two")
     await log_in(http, page)
     html = (await http.get("/")).text
 
@@ -138,7 +138,7 @@ async def test_foreign_hosts_are_refused(page: ApprovalPage, http: httpx2.AsyncC
 
 
 async def test_cross_origin_posts_are_refused(page: ApprovalPage, http: httpx2.AsyncClient):
-    item = open_request(store(page), 1, "Delete droplet web-1")
+    item = await open_request(store(page), 1, "Delete droplet web-1")
     await log_in(http, page)
     form = {"decision": "approve", "csrf": csrf_of((await http.get("/")).text, item)}
     for origin in ("http://evil.example", "null", f"http://127.0.0.1:{page.port + 1}"):
@@ -153,8 +153,8 @@ async def test_cross_origin_posts_are_refused(page: ApprovalPage, http: httpx2.A
 
 
 async def test_json_api_for_the_terminal(page: ApprovalPage, http: httpx2.AsyncClient):
-    first = open_request(store(page), 1, "Delete droplet one")
-    second = open_request(store(page), 2, "Delete droplet two")
+    first = await open_request(store(page), 1, "Delete droplet one")
+    second = await open_request(store(page), 2, "Delete droplet two")
     bearer = {"Authorization": f"Bearer {page.secret}"}
 
     listed = (await http.get("/api/pending", headers=bearer)).json()
@@ -184,8 +184,8 @@ async def test_json_api_for_the_terminal(page: ApprovalPage, http: httpx2.AsyncC
 async def test_a_request_link_shows_and_decides_that_request_only(
     page: ApprovalPage, http: httpx2.AsyncClient
 ):
-    first = open_request(store(page), 1, "Delete droplet one")
-    second = open_request(store(page), 2, "Delete droplet two")
+    first = await open_request(store(page), 1, "Delete droplet one")
+    second = await open_request(store(page), 2, "Delete droplet two")
     assert page.link_for(first) == f"{page.base_url}/r/{first.link_secret}"
 
     shown = await http.get(f"/r/{first.link_secret}")  # no cookie needed
@@ -210,7 +210,7 @@ async def test_a_request_link_shows_and_decides_that_request_only(
 
 
 async def test_agent_chosen_text_is_escaped(page: ApprovalPage, http: httpx2.AsyncClient):
-    evil = open_request(store(page), 1, 'Delete droplet <script>alert("x")</script>')
+    evil = await open_request(store(page), 1, 'Delete droplet <script>alert("x")</script>')
     evil.requests[0]["targets"] = [{**TARGET, "name": "<img src=x onerror=alert(1)>"}]
     evil.requests[0]["note"] = "</td><script>alert(2)</script>"
     await log_in(http, page)
@@ -271,8 +271,8 @@ async def cli(run: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 async def test_cli_pending_approve_deny(page: ApprovalPage, tmp_path: Path):
     run = tmp_path / "run"
-    first = open_request(store(page), 1, "Delete droplet one\n  and its backups")
-    second = open_request(store(page), 2, "Delete droplet two")
+    first = await open_request(store(page), 1, "Delete droplet one\n  and its backups")
+    second = await open_request(store(page), 2, "Delete droplet two")
 
     pending = await cli(run, "pending")
     assert pending.returncode == 0, pending.stderr

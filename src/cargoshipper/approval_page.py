@@ -314,7 +314,7 @@ class ApprovalPage:
         return await self._page(result, status)
 
     async def _link(self, request: Request) -> PlainTextResponse | HTMLResponse:
-        item = await self._approvals.aby_link(request.path_params["link"])
+        item = await self._approvals.by_link(request.path_params["link"])
         if item is None or (request.method == "GET" and item.status != "pending"):
             return PlainTextResponse(UNKNOWN_LINK, 404)
         result, status = None, 200
@@ -329,7 +329,7 @@ class ApprovalPage:
         if decision not in ("approve", "deny"):
             return "Choose approve or deny.", 400
         try:
-            item = await self._approvals.adecide(approval_id, decision == "approve", channel)
+            item = await self._approvals.decide(approval_id, decision == "approve", channel)
         except LookupError:
             return f"{approval_id} is no longer pending (decided, used or expired).", 409
         except PermissionError as error:
@@ -337,7 +337,7 @@ class ApprovalPage:
         return item.status, 200
 
     async def _page(self, result: str | None = None, status: int = 200) -> HTMLResponse:
-        pending = await self._approvals.apending()
+        pending = await self._approvals.pending()
         sections = "".join(self._section(item, f"/decide/{item.id}") for item in pending)
         audit = await anyio.to_thread.run_sync(self._audit_lines)
         body = (
@@ -345,7 +345,7 @@ class ApprovalPage:
             + f"<h2>Waiting for you ({len(pending)})</h2>"
             + (sections or '<p>Nothing is waiting. <a href="/">Refresh</a></p>')
             + "<h2>Recent decisions</h2>"
-            + _recent(await self._approvals.arecent())
+            + _recent(await self._approvals.recent())
             + "<h2>Audit log (latest last)</h2>"
             + f'<pre id="audit">{html.escape(audit)}</pre>'
         )
@@ -388,7 +388,7 @@ class ApprovalPage:
     async def _api_pending(self, request: Request) -> JSONResponse:
         if not self._bearer(request):
             return JSONResponse({"error": "unauthorized"}, 401)
-        return JSONResponse([item.public() for item in await self._approvals.apending()])
+        return JSONResponse([item.public() for item in await self._approvals.pending()])
 
     async def _api_decide(self, request: Request) -> JSONResponse:
         if not self._bearer(request):
@@ -398,12 +398,12 @@ class ApprovalPage:
             decision = (await request.json()).get("decision")
         except (ValueError, AttributeError):
             decision = None
-        if await self._approvals.aget(approval_id) is None:
+        if await self._approvals.get(approval_id) is None:
             return JSONResponse({"error": f"no request {approval_id}"}, 404)
         result, status = await self._apply(approval_id, decision, "terminal")
         if status != 200:
             return JSONResponse({"error": result}, status)
-        item = await self._approvals.aget(approval_id)
+        item = await self._approvals.get(approval_id)
         return JSONResponse(item.public() if item else {"id": approval_id, "status": result})
 
 

@@ -353,7 +353,7 @@ async def test_domain_delete_waits_for_a_person_and_shows_the_records_lost(sandb
             f"All its {SEEDED_RECORDS} DNS records are deleted with it"
         ) in pending["approval"]["preview"]
         assert sent(sandbox, "DELETE") == []
-        server.guard.approvals.decide(pending["approval"]["id"], True, "page")
+        await server.guard.approvals.decide(pending["approval"]["id"], True, "page")
         other = await call_ok(client, "domain_delete", name="example.net")
         assert other["approval"]["status"] == "pending"  # the approval covers example.com only
         await call_ok(client, "domain_delete", name="example.com")

@@ -338,7 +338,7 @@ async def test_delete_without_a_dialog_waits_for_a_person(sandbox, era):
         assert preview.startswith(f"Delete 1 volume: scratch ({SCRATCH}).")
         assert "gone for good" in preview
         assert sandbox.world.count("DELETE", f"/v2/volumes/{SCRATCH}") == 0
-        server.guard.approvals.decide(pending["approval"]["id"], True, "terminal")
+        await server.guard.approvals.decide(pending["approval"]["id"], True, "terminal")
         done = await call_ok(client, "volume_delete", volume_id=SCRATCH)
     assert done["item"]["deleted"] is True
     assert SCRATCH not in sandbox.world.table("volumes")

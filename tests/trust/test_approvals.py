@@ -114,13 +114,13 @@ async def test_without_a_dialog_the_call_waits_then_says_nothing_was_done(sandbo
     server = build_server(settings_for(sandbox.url, confirm="auto", approval_wait=0.5))
     async with Client(server, mode=era) as client:
         first = await call_ok(client, "droplet_delete", droplet_id=APP_1)
-        pending = server.guard.approvals.pending()
+        pending = await server.guard.approvals.pending()
         assert first["done"] is False and first["approval"]["status"] == "pending"
         assert first["approval"]["id"] == pending[0].id
         assert "Nothing has been done" in first["message"] and deletes(sandbox) == 0
         text = str(first)
         assert server.guard.page.secret not in text and pending[0].link_secret not in text
-        server.guard.approvals.decide(pending[0].id, True, "terminal")
+        await server.guard.approvals.decide(pending[0].id, True, "terminal")
         done = await call_ok(client, "droplet_delete", droplet_id=APP_1)
         assert done["done"] is True and deletes(sandbox) == 1
         again = await client.call_tool("droplet_delete", {"droplet_id": APP_1})
@@ -132,8 +132,8 @@ async def test_an_approval_covers_only_the_exact_call(sandbox):
     server = build_server(settings_for(sandbox.url, confirm="auto", approval_wait=0.2))
     async with Client(server) as client:
         await call_ok(client, "droplet_delete", droplet_id=APP_1)
-        (item,) = server.guard.approvals.pending()
-        server.guard.approvals.decide(item.id, True, "page")
+        (item,) = await server.guard.approvals.pending()
+        await server.guard.approvals.decide(item.id, True, "page")
         other = await call_ok(client, "droplet_delete", droplet_id=APP_2)
     assert other["approval"]["status"] == "pending" and deletes(sandbox) == 0
 
@@ -142,8 +142,8 @@ async def test_an_approval_does_not_cover_resources_that_changed_since(sandbox):
     server = build_server(settings_for(sandbox.url, confirm="auto", approval_wait=0.2))
     async with Client(server) as client:
         await call_ok(client, "droplet_delete", tag_name="web")
-        (item,) = server.guard.approvals.pending()
-        server.guard.approvals.decide(item.id, True, "page")
+        (item,) = await server.guard.approvals.pending()
+        await server.guard.approvals.decide(item.id, True, "page")
         sandbox.world.droplets[501_000_103].tags.append("web")  # db-1 joins the tag
         changed = await call_ok(client, "droplet_delete", tag_name="web")
     assert changed["approval"]["status"] == "pending" and "db-1" in changed["approval"]["preview"]
@@ -155,9 +155,9 @@ async def test_a_person_approving_during_the_wait_lets_the_call_finish(sandbox, 
     async with Client(server, mode=era) as client, anyio.create_task_group() as group:
 
         async def approve_when_asked() -> None:
-            while not server.guard.approvals.pending():
+            while not (pending := await server.guard.approvals.pending()):
                 await anyio.sleep(0.05)
-            server.guard.approvals.decide(server.guard.approvals.pending()[0].id, True, "page")
+            await server.guard.approvals.decide(pending[0].id, True, "page")
 
         group.start_soon(approve_when_asked)
         done = await call_ok(client, "droplet_delete", tag_name="web")

@@ -206,10 +206,10 @@ async def test_a_dialog_cannot_take_protection_off_only_the_page_can(sandbox):
         # no yes/no dialog (an agent's host may auto-accept those): only the page's link
         assert all("Open CargoShipper's approval page" in q for q in dialog.questions)
         assert pending["approval"]["status"] == "pending" and changes(sandbox) == []
-        item = server.guard.approvals.get(pending["approval"]["id"])
+        item = await server.guard.approvals.get(pending["approval"]["id"])
         with pytest.raises(PermissionError):
-            server.guard.approvals.decide(item.id, True, "dialog")
-        server.guard.approvals.decide(item.id, True, "page")  # a person, on the page
+            await server.guard.approvals.decide(item.id, True, "dialog")
+        await server.guard.approvals.decide(item.id, True, "page")  # a person, on the page
         await call_ok(client, "api_call", **UNTAG)
     assert "protected" not in sandbox.world.droplets[APP_1].tags
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 Status = Literal["pending", "approved", "denied", "used", "expired"]
 #: Channels a person decides through, as the audit log names them.
 Channel = Literal["dialog", "page", "terminal", "policy:never"]
+#: The statuses of an entry that still counts (a denied one until the agent is told).
+LIVE: tuple[Status, ...] = ("pending", "approved", "denied")
 
 
 def fingerprint(tool: str, arguments: dict[str, Any], tenant: str = "") -> str:
@@ -76,10 +78,9 @@ class Approvals:
     """The pending approvals of one server; thread-safe (the page may run in a thread of its
     own). Entries live ``ttl`` seconds from their creation.
 
-    Without a ``store`` they live in this process (the synchronous methods). With one (a
-    ``RedisState``, see ``_shared.py``) every replica sharing it sees the same records: the
-    guard and the page then go through the ``a``-prefixed coroutines, which do the same as the
-    synchronous methods of the same name over the store (in memory they just call them)."""
+    Every method is a coroutine, whatever holds the records: without a ``store`` they live in
+    this process; with one (a ``RedisState``, see ``_shared.py``) every replica sharing it sees
+    the same records, and a method does the same over the store."""
 
     def __init__(
         self,
@@ -97,7 +98,7 @@ class Approvals:
     def ttl(self) -> float:
         return self._ttl
 
-    def open(
+    async def open(
         self,
         tool: str,
         arguments: dict[str, Any],
@@ -112,75 +113,109 @@ class Approvals:
         A live entry for the same call whose preview differs (the resources changed since the
         person looked) is expired, so a decision never covers what the person did not see."""
         key = fingerprint(tool, arguments, tenant)
-        with self._lock:
-            self._expire()
-            for item in self._items.values():
-                if item.fingerprint != key or item.status not in ("pending", "approved", "denied"):
-                    continue
-                if item.preview == preview:
-                    return item
-                item.status = "expired"
-            item = self._new(key, tool, preview, requests, page_only, tenant)
-            self._items[item.id] = item
-            return item
+        if self.store is None:
+            with self._lock:
+                self._expire()
+                for item in self._items.values():
+                    if item.fingerprint != key or item.status not in LIVE:
+                        continue
+                    if item.preview == preview:
+                        return item
+                    item.status = "expired"
+                item = self._new(key, tool, preview, requests, page_only, tenant)
+                self._items[item.id] = item
+                return item
+        found = self._live(await self.store.find("fp", key))
+        if found is not None and found.status in LIVE:
+            if found.preview == preview:
+                return found
+            await self.store.transition(found.id, LIVE, "expired", self._clock(), "", False)
+        item = self._new(key, tool, preview, requests, page_only, tenant)
+        await self.store.save(item, self._ttl)
+        return item
 
-    def get(self, approval_id: str) -> PendingApproval | None:
-        with self._lock:
-            self._expire()
-            return self._items.get(approval_id)
+    async def get(self, approval_id: str) -> PendingApproval | None:
+        if self.store is None:
+            with self._lock:
+                self._expire()
+                return self._items.get(approval_id)
+        return self._live(await self.store.load(approval_id))
 
-    def by_link(self, link_secret: str) -> PendingApproval | None:
-        with self._lock:
-            self._expire()
-            for item in self._items.values():
-                if secrets.compare_digest(item.link_secret, link_secret):
-                    return item
-            return None
+    async def by_link(self, link_secret: str) -> PendingApproval | None:
+        if self.store is None:
+            with self._lock:
+                self._expire()
+                for item in self._items.values():
+                    if secrets.compare_digest(item.link_secret, link_secret):
+                        return item
+                return None
+        return self._live(await self.store.find("link", link_secret))
 
-    def pending(self) -> list[PendingApproval]:
-        with self._lock:
-            self._expire()
-            return [item for item in self._items.values() if item.status == "pending"]
+    async def recent(self, limit: int = 50) -> list[PendingApproval]:
+        """The newest entries first."""
+        if self.store is None:
+            with self._lock:
+                self._expire()
+                items = sorted(self._items.values(), key=lambda item: item.created, reverse=True)
+                return items[:limit]
+        found = [self._live(await self.store.load(i)) for i in await self.store.ids(limit)]
+        return [item for item in found if item is not None]
 
-    def recent(self, limit: int = 50) -> list[PendingApproval]:
-        with self._lock:
-            self._expire()
-            items = sorted(self._items.values(), key=lambda item: item.created, reverse=True)
-            return items[:limit]
+    async def pending(self) -> list[PendingApproval]:
+        if self.store is None:
+            with self._lock:
+                self._expire()
+                return [item for item in self._items.values() if item.status == "pending"]
+        return [item for item in await self.recent(500) if item.status == "pending"]
 
-    def decide(self, approval_id: str, approve: bool, channel: str) -> PendingApproval:
+    async def decide(self, approval_id: str, approve: bool, channel: str) -> PendingApproval:
         """Record a person's decision; raise ``LookupError`` if the request is not pending,
         ``PermissionError`` if ``channel`` may not approve it (a dialog, for a protection
         change)."""
-        with self._lock:
-            self._expire()
-            item = self._items.get(approval_id)
-            if item is None or item.status != "pending":
-                raise LookupError(f"no pending request {approval_id}")
-            if approve and item.page_only and channel == "dialog":
-                raise PermissionError("only the approval page or the terminal can approve this")
-            item.status = "approved" if approve else "denied"
-            item.decided_by = channel
-            item.decided_at = self._clock()
-            return item
+        status: Status = "approved" if approve else "denied"
+        if self.store is None:
+            with self._lock:
+                self._expire()
+                item = _decidable(self._items.get(approval_id), approval_id, approve, channel)
+                return _decided(item, status, channel, self._clock())
+        item = _decidable(await self.get(approval_id), approval_id, approve, channel)
+        now = self._clock()
+        if not await self.store.transition(item.id, ("pending",), status, now, channel):
+            raise LookupError(f"no pending request {approval_id}")
+        return _decided(item, status, channel, now)
 
-    def use(self, approval_id: str) -> bool:
+    async def use(self, approval_id: str) -> bool:
         """Spend an approved entry (once); False if it is not approved (any more)."""
-        with self._lock:
-            item = self._items.get(approval_id)
-            if item is None or item.status != "approved" or item.expires <= self._clock():
-                return False
-            item.status = "used"
-            return True
+        if self.store is None:
+            with self._lock:
+                item = self._items.get(approval_id)
+                if item is None or item.status != "approved" or item.expires <= self._clock():
+                    return False
+                item.status = "used"
+                return True
+        return await self.store.transition(approval_id, ("approved",), "used", self._clock())
 
-    def forget(self, approval_id: str) -> None:
+    async def forget(self, approval_id: str) -> None:
         """Drop a denied entry once the agent has been told, so a new call asks anew."""
-        with self._lock:
-            item = self._items.get(approval_id)
-            if item is not None and item.status == "denied":
-                item.status = "expired"
+        if self.store is None:
+            with self._lock:
+                item = self._items.get(approval_id)
+                if item is not None and item.status == "denied":
+                    item.status = "expired"
+            return
+        now = self._clock()
+        await self.store.transition(approval_id, ("denied",), "expired", now, "", False)
 
-    # -- the same, shared across replicas when there is a store ------------------------------
+    async def first(self, item: PendingApproval, note: str) -> bool:
+        """True the first time ``note`` is taken for ``item`` (by any replica)."""
+        if self.store is None:
+            if item.notes.get(note):
+                return False
+            item.notes[note] = True
+            return True
+        return await self.store.note(item.id, note)
+
+    # -- helpers -------------------------------------------------------------------------------
 
     def _new(self, key: str, tool, preview, requests, page_only, tenant) -> PendingApproval:
         now = self._clock()
@@ -198,97 +233,34 @@ class Approvals:
         )
 
     def _live(self, item: PendingApproval | None) -> PendingApproval | None:
-        """``item`` as it stands now (a live one past its expiry is expired)."""
-        live = item is not None and item.status in ("pending", "approved", "denied")
-        if live and item.expires <= self._clock():
+        """``item`` (from the store) as it stands now (a live one past its expiry is
+        expired)."""
+        if item is not None and item.status in LIVE and item.expires <= self._clock():
             item.status = "expired"
         return item
 
-    async def aopen(
-        self,
-        tool: str,
-        arguments: dict[str, Any],
-        preview: str,
-        requests: list[dict[str, Any]],
-        page_only: bool = False,
-        tenant: str = "",
-    ) -> PendingApproval:
-        """``open``, shared."""
-        if self.store is None:
-            return self.open(tool, arguments, preview, requests, page_only, tenant)
-        key = fingerprint(tool, arguments, tenant)
-        found = self._live(await self.store.find("fp", key))
-        if found is not None and found.status in ("pending", "approved", "denied"):
-            if found.preview == preview:
-                return found
-            await self.store.transition(
-                found.id, ("pending", "approved", "denied"), "expired", self._clock(), "", False
-            )
-        item = self._new(key, tool, preview, requests, page_only, tenant)
-        await self.store.save(item, self._ttl)
-        return item
-
-    async def aget(self, approval_id: str) -> PendingApproval | None:
-        if self.store is None:
-            return self.get(approval_id)
-        return self._live(await self.store.load(approval_id))
-
-    async def aby_link(self, link_secret: str) -> PendingApproval | None:
-        if self.store is None:
-            return self.by_link(link_secret)
-        return self._live(await self.store.find("link", link_secret))
-
-    async def arecent(self, limit: int = 50) -> list[PendingApproval]:
-        if self.store is None:
-            return self.recent(limit)
-        items = [self._live(await self.store.load(i)) for i in await self.store.ids(limit)]
-        return [item for item in items if item is not None]
-
-    async def apending(self) -> list[PendingApproval]:
-        if self.store is None:
-            return self.pending()
-        return [item for item in await self.arecent(500) if item.status == "pending"]
-
-    async def adecide(self, approval_id: str, approve: bool, channel: str) -> PendingApproval:
-        if self.store is None:
-            return self.decide(approval_id, approve, channel)
-        item = await self.aget(approval_id)
-        if item is None or item.status != "pending":
-            raise LookupError(f"no pending request {approval_id}")
-        if approve and item.page_only and channel == "dialog":
-            raise PermissionError("only the approval page or the terminal can approve this")
-        status = "approved" if approve else "denied"
-        now = self._clock()
-        if not await self.store.transition(item.id, ("pending",), status, now, channel):
-            raise LookupError(f"no pending request {approval_id}")
-        item.status, item.decided_by, item.decided_at = status, channel, now  # type: ignore[assignment]
-        return item
-
-    async def ause(self, approval_id: str) -> bool:
-        if self.store is None:
-            return self.use(approval_id)
-        return await self.store.transition(approval_id, ("approved",), "used", self._clock())
-
-    async def aforget(self, approval_id: str) -> None:
-        if self.store is None:
-            return self.forget(approval_id)
-        now = self._clock()
-        await self.store.transition(approval_id, ("denied",), "expired", now, "", False)
-
-    async def first(self, item: PendingApproval, note: str) -> bool:
-        """True the first time ``note`` is taken for ``item`` (by any replica)."""
-        if self.store is None:
-            if item.notes.get(note):
-                return False
-            item.notes[note] = True
-            return True
-        return await self.store.note(item.id, note)
-
     def _expire(self) -> None:
+        """Expire the in-memory entries past their time (the caller holds the lock)."""
         now = self._clock()
         for item in self._items.values():
-            if item.status in ("pending", "approved", "denied") and item.expires <= now:
+            if item.status in LIVE and item.expires <= now:
                 item.status = "expired"
         if len(self._items) > 500:  # keep the timeline short
             for old in sorted(self._items.values(), key=lambda i: i.created)[:-500]:
                 del self._items[old.id]
+
+
+def _decidable(
+    item: PendingApproval | None, approval_id: str, approve: bool, channel: str
+) -> PendingApproval:
+    """``item`` if ``channel`` may decide it so; else the error ``Approvals.decide`` raises."""
+    if item is None or item.status != "pending":
+        raise LookupError(f"no pending request {approval_id}")
+    if approve and item.page_only and channel == "dialog":
+        raise PermissionError("only the approval page or the terminal can approve this")
+    return item
+
+
+def _decided(item: PendingApproval, status: Status, channel: str, now: float) -> PendingApproval:
+    item.status, item.decided_by, item.decided_at = status, channel, now
+    return item

@@ -217,7 +217,7 @@ class Guard:
         if self.settings.confirm == "never" and not unprotects:
             return await self._run(spec, ctx, call, plan, "policy:never (--confirm never)", keys)
         requests = [v.as_dict() for v in verdicts]
-        item = await self.approvals.aopen(
+        item = await self.approvals.open(
             spec.name, arguments, preview, requests, unprotects, tenant=self.access.tenant
         )
         if await self.approvals.first(item, "audited"):
@@ -277,7 +277,7 @@ class Guard:
     ) -> str | InputRequiredResult | PendingApproval:
         """The channel that approved ``item``; an InputRequiredResult to send first (2026-07-28
         clients); or the item itself when it is denied or still pending."""
-        if item.status == "approved" and await self.approvals.ause(item.id):
+        if item.status == "approved" and await self.approvals.use(item.id):
             return str(item.decided_by)
         if item.status != "pending":
             return item
@@ -315,14 +315,14 @@ class Guard:
                 )
             if answer.action != "accept":  # the page was not opened: nobody to wait for now
                 await self._announce(item)  # the person can still decide from the stderr link
-                return await self.approvals.aget(item.id) or item
+                return await self.approvals.get(item.id) or item
             decided = await self._wait(ctx, item)
             if not modern:
                 await _elicit_complete(ctx, item.id)
         else:
             await self._announce(item)
             decided = await self._wait(ctx, item)
-        if decided.status == "approved" and await self.approvals.ause(decided.id):
+        if decided.status == "approved" and await self.approvals.use(decided.id):
             return str(decided.decided_by)
         return decided
 
@@ -339,10 +339,10 @@ class Guard:
         self, spec: ToolSpec, item: PendingApproval, accepted: bool
     ) -> str | PendingApproval:
         try:
-            decided = await self.approvals.adecide(item.id, accepted, "dialog")
+            decided = await self.approvals.decide(item.id, accepted, "dialog")
         except LookupError:  # decided meanwhile on the page
-            decided = await self.approvals.aget(item.id) or item
-        if decided.status == "approved" and await self.approvals.ause(decided.id):
+            decided = await self.approvals.get(item.id) or item
+        if decided.status == "approved" and await self.approvals.use(decided.id):
             return "dialog"
         return decided
 
@@ -364,7 +364,7 @@ class Guard:
         start = time.monotonic()
         last_report = -1.0
         while (elapsed := time.monotonic() - start) < bound:
-            current = await self.approvals.aget(item.id) or item
+            current = await self.approvals.get(item.id) or item
             if current.status != "pending":
                 return current
             if elapsed - last_report >= 1.0:
@@ -375,7 +375,7 @@ class Guard:
                 except Exception:  # progress is best effort
                     log.debug("progress not sent", exc_info=True)
             await anyio.sleep(min(0.2, bound - elapsed))
-        return await self.approvals.aget(item.id) or item
+        return await self.approvals.get(item.id) or item
 
     async def _not_done(
         self, spec: ToolSpec, arguments: dict[str, Any], item: PendingApproval, outcome, returns
@@ -383,7 +383,7 @@ class Guard:
         """A normal result: nothing was done; denied, or still waiting for a person."""
         state = {"id": item.id, "status": outcome.status, "preview": item.preview}
         if outcome.status == "denied":
-            await self.approvals.aforget(item.id)
+            await self.approvals.forget(item.id)
             by = outcome.decided_by or "a person"
             message = f"Not done: the request was denied ({by}). Nothing was changed."
             self._audit("refused", spec, arguments, error=message, approval=_decision(outcome))
