@@ -24,7 +24,7 @@ from cargoshipper.tools.projects import (
     resolve_project,
     urn,
 )
-from conftest import TEST_TOKEN, settings_for
+from conftest import TEST_TOKEN, connect, settings_for
 from helpers import Dialog, call_error, call_ok
 
 pytestmark = pytest.mark.anyio
@@ -391,3 +391,35 @@ async def test_a_cluster_created_with_a_project_goes_there(client, sandbox):
     assert made["message"].endswith("Assigned to project platform.")
     got = (await call_ok(client, "project_get", project="platform"))["item"]
     assert got["resources"]["k8s"] == [{"id": made["resources"][0]["id"], "name": "k-1"}]
+
+
+UNKNOWN_PROJECT_CREATES = {
+    "droplet_create": dict(name="p-1", region="nyc3", size="s-1vcpu-1gb", image="ubuntu-24-04-x64"),
+    "volume_create": dict(name="p-data", region="nyc3", size_gigabytes=10),
+    "kubernetes_cluster_create": dict(
+        name="p-k8s", region="nyc3", node_pools=[{"name": "w", "size": "s-2vcpu-4gb", "count": 1}]
+    ),
+    "load_balancer_set": dict(
+        name="p-lb",
+        region="nyc3",
+        forwarding_rules=[
+            {
+                "entry_protocol": "http",
+                "entry_port": 80,
+                "target_protocol": "http",
+                "target_port": 80,
+            }
+        ],
+    ),
+    "database_cluster_create": dict(name="p-db", engine="pg", region="nyc3", size="db-s-1vcpu-2gb"),
+}
+
+
+@pytest.mark.parametrize("tool", UNKNOWN_PROJECT_CREATES)
+async def test_a_create_into_an_unknown_project_is_refused_before_anyone_is_asked(sandbox, tool):
+    """A typo in project= costs nobody an approval, and nothing is created."""
+    dialog = Dialog("accept")
+    async with connect(sandbox, "auto", dialog, toolsets=("all",)) as client:
+        error = await call_error(client, tool, **UNKNOWN_PROJECT_CREATES[tool], project="stagign")
+    assert "stagign" in error and dialog.questions == [], (error, dialog.questions)
+    assert writes(sandbox) == []

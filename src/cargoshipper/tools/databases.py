@@ -522,6 +522,7 @@ async def _refuse_taken(do: DOAccess, name: str) -> None:
 async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     body = _create_body(arguments)
     await _refuse_taken(do, body["name"])  # before anybody is asked
+    await chosen_project(do, arguments.get("project"))
     engine = body["engine"]
     option = _engine_option(await _options(do), engine)
     versions = _versions(option)

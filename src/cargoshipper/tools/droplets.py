@@ -243,6 +243,7 @@ async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     targets, body = _create_request(arguments)
     if not arguments.get("allow_duplicate_name"):  # before anyone is asked to approve it
         await _refuse_existing_names(do, targets)
+    await chosen_project(do, arguments.get("project"))
     sizes = await size_prices(do)
     _check_size_and_region(sizes, body["size"], body["region"])
     known = sizes.get(body["size"])

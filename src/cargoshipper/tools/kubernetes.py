@@ -522,6 +522,7 @@ async def _refuse_if_taken(do: DOAccess, name: str) -> None:
 async def plan_create(do: DOAccess, **arguments: Any) -> Plan:
     body = _create_body(arguments)
     await _refuse_if_taken(do, body["name"])  # before anyone is asked to approve it
+    await chosen_project(do, arguments.get("project"))
     prices = await _prices(do, {pool["size"] for pool in body["node_pools"]})
     monthly = hourly = 0.0
     parts = []

@@ -532,10 +532,7 @@ def _plan_create(arguments: dict[str, Any]) -> Plan:
 async def _create(do: DOAccess, plan: Plan, wait: bool, timeout: float) -> ActionResult:
     ((operation, request),) = plan.requests
     name, region = request["body"]["name"], request["body"]["region"]
-    found = (await do.list_all("load_balancers.list", "load_balancers")).items
-    same = next((lb for lb in found if lb.get("name") == name and _region(lb) == region), None)
-    if same:
-        _refuse_existing(name, region, same)
+    await _refuse_if_taken(do, name, region)  # again: one may have been made meanwhile
     try:
         created = await do.call(
             operation,
@@ -548,6 +545,13 @@ async def _create(do: DOAccess, plan: Plan, wait: bool, timeout: float) -> Actio
             raise
         _refuse_existing(name, region, None)
     return await _settle(do, created["load_balancer"], wait, timeout)
+
+
+async def _refuse_if_taken(do: DOAccess, name: str, region: str) -> None:
+    found = (await do.list_all("load_balancers.list", "load_balancers")).items
+    same = next((lb for lb in found if lb.get("name") == name and _region(lb) == region), None)
+    if same:
+        _refuse_existing(name, region, same)
 
 
 def _refuse_existing(name: str, region: str, lb: dict[str, Any] | None) -> NoReturn:
@@ -776,8 +780,12 @@ async def _plan_change(do: DOAccess, lb_id: str, arguments: dict[str, Any]) -> P
 async def plan_set(do: DOAccess, lb_id: uuid.UUID | None = None, **arguments: Any) -> Plan:
     """A create (spends), or a change: a write, a spend when it grows, destructive when rules
     or droplets stop receiving traffic."""
-    if lb_id is None:
-        return _plan_create(arguments)
+    if lb_id is None:  # before anybody is asked: the name is free, the project exists
+        plan = _plan_create(arguments)
+        ((_, request),) = plan.requests
+        await _refuse_if_taken(do, request["body"]["name"], request["body"]["region"])
+        await chosen_project(do, arguments.get("project"))
+        return plan
     return await _plan_change(do, str(lb_id), arguments)
 
 

@@ -188,6 +188,7 @@ def _create_body(arguments: dict[str, Any]) -> dict[str, Any]:
 async def plan_volume_create(do: DOAccess, **arguments: Any) -> Plan:
     body = _create_body(arguments)
     await _refuse_if_taken(do, body["name"], body["region"])  # before anyone is asked
+    await chosen_project(do, arguments.get("project"))
     if "snapshot_id" in body:
         snapshot = (
             await do.call(
