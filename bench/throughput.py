@@ -6,7 +6,8 @@ droplet-get tool in a loop: a warm-up, then ``--seconds`` measured. Printed per 
 count: calls/s, p50 and p99 latency, errors, and CPU per call of the server, the sandbox and
 this load generator (from /proc/<pid>/stat, utime + stime). Then the ratio CargoShipper/official,
 CargoShipper's CPU per call against its target (<= 1 ms), two CargoShipper replicas against one
-(target >= 1.6x), and the first call after a start (cold) against a warm one.
+(target >= 1.6x), and the first call after a start (cold, and 1 s after the start)
+against a warm one.
 
 Servers:
   official      @digitalocean/mcp (npm, Go): ``--transport http --bind-addr 127.0.0.1:PORT
@@ -623,6 +624,22 @@ class ColdStart:
     first_call: list[float] = field(default_factory=list)
     warm_call: list[float] = field(default_factory=list)
     new_session_first_call: list[float] = field(default_factory=list)
+    first_call_after_1s: list[float] = field(default_factory=list)
+
+
+async def measure_settled(kind: ServerKind, port: int, cold: ColdStart, transport: str) -> None:
+    """The first call of a server started 1 s before: as a host makes it, after the model's
+    first turn (CargoShipper loads pydo in the background meanwhile)."""
+    await asyncio.sleep(1.0)
+    loop = asyncio.get_running_loop()
+    client = McpClient(port, kind, transport, modern=False)
+    try:
+        await client.initialize()
+        began = loop.time()
+        await client.call()
+        cold.first_call_after_1s.append(loop.time() - began)
+    finally:
+        await client.close()
 
 
 async def measure_cold(kind: ServerKind, port: int, cold: ColdStart, transport: str) -> None:
@@ -889,8 +906,9 @@ async def run(args: argparse.Namespace, procs: Processes, log_dir: Path) -> int:
             "1st call",
             "warm call",
             "1st call, 2nd session",
+            "1st call 1 s after start",
         ]
-        widths = [24, 12, 10, 9, 9, 21]
+        widths = [24, 12, 10, 9, 9, 21, 24]
         print(row(heads, widths))
         for name in args.servers:
             kind = SERVERS[name]
@@ -900,12 +918,16 @@ async def run(args: argparse.Namespace, procs: Processes, log_dir: Path) -> int:
                 cold.listening.append(listening)
                 await measure_cold(kind, port, cold, args.transport)
                 procs.stop(server)
+                server, port, _ = start_server(procs, kind, api_url)
+                await measure_settled(kind, port, cold, args.transport)
+                procs.stop(server)
             values = [
                 cold.listening,
                 cold.initialize,
                 cold.first_call,
                 cold.warm_call,
                 cold.new_session_first_call,
+                cold.first_call_after_1s,
             ]
             print(row([name] + [f"{statistics.median(v) * 1e3:.1f}" for v in values], widths))
     print()
