@@ -737,7 +737,7 @@ def versions() -> str:
     from importlib.metadata import version
 
     found = []
-    for package in ("cargoshipper-mcp", "mcp", "pydo"):
+    for package in ("cargoshipper", "mcp", "pydo"):
         with contextlib.suppress(Exception):
             found.append(f"{package} {version(package)}")
     return ", ".join(found)
