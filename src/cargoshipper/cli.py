@@ -476,11 +476,12 @@ def _serve(args: argparse.Namespace) -> int:
     from .access import preload
 
     # pydo takes ~150 ms to import: done while the server builds, not on the first tool call
-    threading.Thread(target=preload, name="preload-pydo", daemon=True).start()
+    preloading = threading.Thread(target=preload, name="preload-pydo", daemon=True)
+    preloading.start()
     from .server import build_server
 
     if args.transport == "http":
-        return _serve_http(args)
+        return _serve_http(args, preloading)
     with connection(args) as settings:
         build_server(_replicas(settings, args)).run("stdio")
     return 0
@@ -510,7 +511,7 @@ def _replicas(settings: Settings, args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, redis_url=redis_url, state_key=state_key)
 
 
-def _serve_http(args: argparse.Namespace) -> int:
+def _serve_http(args: argparse.Namespace, preloading: threading.Thread) -> int:
     """Streamable HTTP. Single-user on loopback: a caller without a token of its own is served
     with the server's. Hosted (another address, or ``--allowed-hosts``): every caller sends its
     own token, and the server's is never used."""
@@ -542,6 +543,7 @@ def _serve_http(args: argparse.Namespace) -> int:
             session_idle_timeout=args.session_idle_timeout,
             stateless=args.stateless,
         )
+        preloading.join(timeout=5)  # listen once pydo is in: no caller's first call waits
         with _listen(args.host, args.port) as sock:
             port = sock.getsockname()[1]  # bound already, so the banner names the real port
             where = "the sandbox" if settings.sandbox else settings.api_url

@@ -91,8 +91,9 @@ def build_client(
 
 def preload() -> None:
     """Import pydo and build one throwaway client (its operation groups import lazily), so the
-    first tool call after a start does not pay ~150 ms for it. Servers run this in a background
-    thread as they start; a call arriving meanwhile waits on Python's import lock, no longer."""
+    first tool call after a start does not pay ~150 ms for it. ``serve`` runs this in a
+    background thread as it starts (over HTTP it listens once this is done); a call arriving
+    meanwhile waits on Python's import lock, no longer."""
     import pydo
     import requests  # noqa: F401  (the transport's, imported on its first request otherwise)
 
