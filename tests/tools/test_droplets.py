@@ -76,6 +76,7 @@ async def test_create_waits_until_active_and_returns_ip(client, sandbox):
     assert result.content[0].text.startswith("1 droplet(s) active: web-9 ")
     assert progress, "waiting must send progress notifications"
     assert sandbox.world.count("POST", "/v2/droplets") == 1
+    assert sandbox.world.count("GET", "/v2/sizes") == 1  # the plan and the policy share it
 
 
 async def test_create_several_by_names(client):

@@ -57,6 +57,10 @@ def _capture(pipeline_response: Any, body: Any, _headers: Any) -> tuple[int, Any
     return http_response.status_code, body, http_response.headers
 
 
+#: How long ``list_catalog`` keeps what it read (the per-call views share it with their tenant).
+CATALOG_SECONDS = 60.0
+
+
 class DOAccess:
     """Calls pydo operations by name (``"droplets.get"``) off the event loop.
 
@@ -76,6 +80,7 @@ class DOAccess:
         self.progress: Progress | None = None
         self.deadline: float | None = None  # time.monotonic() by which a tool call hands back
         self._client = _LazyClient(settings, self.rate_limit)
+        self._catalog: dict[tuple[str, str], tuple[float, Page]] = {}  # see list_catalog
         threads = shares._limits.threads if shares else anyio.CapacityLimiter(settings.api_threads)
         self._limits = _Limits(threads, settings.per_operation_limit)
 
@@ -240,6 +245,16 @@ class DOAccess:
         total = first.total if first.total is not None else len(items)
         more = total > len(items)
         return Page(items, total, 1, len(items), more, None)
+
+    async def list_catalog(self, operation: str, key: str) -> Page:
+        """``list_all`` of a catalog that changes rarely (sizes), kept ``CATALOG_SECONDS``: a
+        create's plan and the policy pricing it read it once between them, not twice."""
+        now = time.monotonic()
+        kept = self._catalog.get((operation, key))
+        if kept is None or now - kept[0] > CATALOG_SECONDS:
+            kept = (now, await self.list_all(operation, key))
+            self._catalog[(operation, key)] = kept
+        return kept[1]
 
     async def wait_for_action(
         self, action_id: int, *, timeout: float | None = None, progress: Progress | None = None

@@ -453,7 +453,7 @@ async def _listed_targets(do: DOAccess, body: dict[str, Any]) -> list[Target]:
 
 async def size_prices(do: DOAccess) -> dict[str, dict[str, Any]]:
     """Size slug -> the ``/v2/sizes`` object (price_monthly, price_hourly)."""
-    sizes = (await do.list_all("sizes.list", "sizes")).items
+    sizes = (await do.list_catalog("sizes.list", "sizes")).items
     return {size["slug"]: size for size in sizes}
 
 
