@@ -576,14 +576,15 @@ PUBLIC_URL_VARIABLE = "CARGOSHIPPER_PUBLIC_URL"
 
 def _public_url(value: str | None) -> str | None:
     """An http(s) URL with a host and nothing after its path (the approval links' base)."""
-    if not value or not value.strip():
+    value = (value or "").strip()
+    if not value:
         return None
-    url = urllib.parse.urlsplit(value.strip())
+    url = urllib.parse.urlsplit(value)
     if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
         raise argparse.ArgumentTypeError(
             f"--public-url must be like https://mcp.example.com (got {value!r})"
         )
-    return value.strip().rstrip("/")
+    return value.rstrip("/")
 
 
 def _is_loopback(host: str) -> bool:

@@ -357,10 +357,14 @@ async def _off_loop(
 
 
 def preload() -> None:
-    """Import pydo and build a throwaway client in this thread (see ``_client.preload``)."""
-    from ._client import preload as build_one
+    """Import pydo and build one throwaway client (its operation groups import lazily), so the
+    first tool call after a start does not pay ~150 ms for it. ``serve`` runs this in a
+    background thread as it starts (over HTTP it listens once this is done); a call arriving
+    meanwhile waits on Python's import lock, no longer."""
+    import pydo
+    import requests  # noqa: F401  (the transport's, imported on its first request otherwise)
 
-    build_one()
+    pydo.Client(token="preload")
 
 
 class _LazyClient:

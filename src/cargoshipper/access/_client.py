@@ -89,17 +89,6 @@ def build_client(
     )
 
 
-def preload() -> None:
-    """Import pydo and build one throwaway client (its operation groups import lazily), so the
-    first tool call after a start does not pay ~150 ms for it. ``serve`` runs this in a
-    background thread as it starts (over HTTP it listens once this is done); a call arriving
-    meanwhile waits on Python's import lock, no longer."""
-    import pydo
-    import requests  # noqa: F401  (the transport's, imported on its first request otherwise)
-
-    pydo.Client(token="preload")
-
-
 def _pooled_session(connections: int, endpoint: str) -> Any:
     """A requests session keeping up to ``connections`` connections per host, with requests'
     own retries off (as azure-core sets them: its retry policy is the one that retries).
