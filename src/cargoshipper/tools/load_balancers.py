@@ -178,9 +178,8 @@ def _region(lb: dict[str, Any]) -> str | None:
     return region.get("slug") if isinstance(region, dict) else region
 
 
-def _nodes(lb: dict[str, Any]) -> int:
-    """Its nodes: ``size_unit``, or the legacy ``size`` slug's (lb-medium: 3)."""
-    return pricing.load_balancer_size(lb)[0]
+#: Its nodes: ``size_unit``, or the legacy ``size`` slug's (lb-medium: 3).
+_nodes = pricing.load_balancer_nodes
 
 
 def _ids(ids: Any) -> str:
@@ -228,7 +227,7 @@ def lb_view(lb: dict[str, Any]) -> dict[str, Any]:
             "network": None if lb.get("network") == "EXTERNAL" else lb.get("network"),
             "project_id": lb.get("project_id"),
             "created_at": lb.get("created_at"),
-            "price_monthly_estimate": pricing.load_balancer_size(lb)[1],
+            "price_monthly_estimate": _nodes(lb) * pricing.PUBLISHED["load_balancer_node_month"],
         }
     )
 

@@ -520,7 +520,7 @@ async def _refine_edge(
         verdict.what = "change a load balancer (forwarding rules or backends removed)"
         return
     verdict.effect, verdict.what = "write", "change a load balancer (rules and backends kept)"
-    (after, _), (before, _) = pricing.load_balancer_size(body), pricing.load_balancer_size(current)
+    after, before = pricing.load_balancer_nodes(body), pricing.load_balancer_nodes(current)
     if after > before:
         verdict.effect = "spend"
         verdict.cost = pricing.load_balancer_cost(
@@ -596,7 +596,7 @@ async def request_cost(
     if op == "databases.update_cluster_size":
         return await _database_resize_cost(do, verdict, params, body)
     if op == "load_balancers.create":
-        nodes, _ = pricing.load_balancer_size(body)
+        nodes = pricing.load_balancer_nodes(body)
         return pricing.load_balancer_cost(nodes, f"{nodes} load balancer node(s)")
     if op in ("reserved_ips.create",):
         return pricing.published(pricing.PUBLISHED["reserved_ip_month"], "1 reserved IP")

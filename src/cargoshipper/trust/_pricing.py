@@ -92,12 +92,11 @@ def database_cost(size: str, nodes: int) -> Cost | None:
     return published(price * nodes, f"{nodes} x {size} at ${price:.2f}/month")
 
 
-def load_balancer_size(lb: dict[str, Any]) -> tuple[int, float]:
-    """A load balancer, or a create or PUT body: its nodes and their published monthly price.
-    Nodes are ``size_unit``, else the legacy ``size`` slug's (lb-small 1, lb-medium 3, lb-large
-    6), else 1 (what the API sets when neither is given)."""
-    nodes = int(lb.get("size_unit") or LOAD_BALANCER_SIZE_NODES.get(str(lb.get("size")), 1))
-    return nodes, nodes * PUBLISHED["load_balancer_node_month"]
+def load_balancer_nodes(lb: dict[str, Any]) -> int:
+    """A load balancer's nodes, or a create or PUT body's: ``size_unit``, else the legacy
+    ``size`` slug's (lb-small 1, lb-medium 3, lb-large 6), else 1 (what the API sets when
+    neither is given)."""
+    return int(lb.get("size_unit") or LOAD_BALANCER_SIZE_NODES.get(str(lb.get("size")), 1))
 
 
 def load_balancer_cost(nodes: int, detail: str) -> Cost:
